@@ -1,0 +1,25 @@
+// A note on events.
+//
+// An Event is what the WHATWG "Server-sent events" section dispatches: a type (the `event:`
+// field, "message" when absent), the data (lines joined with LF) and the last event ID in force
+// when it was dispatched. `retry` is not part of an event as a browser sees it; it rides along
+// so the encoder can emit a `retry:` field in the same block.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ssekit {
+
+struct Event {
+    std::string type;                    // empty means "message" on the wire (field omitted)
+    std::string data;
+    std::string id;                      // empty: no `id:` field (encoder) / no last id (parser)
+    std::optional<std::uint64_t> retry;  // milliseconds; encoder only
+};
+
+// The type a listener sees: `type`, or "message" when it is empty.
+inline std::string effective_type(const Event &e) { return e.type.empty() ? "message" : e.type; }
+
+}  // namespace ssekit

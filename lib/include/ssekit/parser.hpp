@@ -1,0 +1,80 @@
+// A note on the parser.
+//
+// An incremental ("push") parser for text/event-stream, following the WHATWG HTML algorithm
+// step by step: feed() takes chunks of any size and split anywhere (inside a CRLF pair, inside
+// a UTF-8 sequence, inside the BOM), and next() hands out the events dispatched so far, hiredis
+// style. It never touches sockets, so sse-tail, the tests and fuzzers all drive the same code.
+//
+// Rules implemented (each has a test in tests/unit/parser_test.cpp):
+//  - one leading UTF-8 BOM is stripped at stream start;
+//  - lines end at CR, LF or CRLF;
+//  - a line starting with ':' is a comment; a line without ':' is a field name with empty value;
+//  - one space after the colon is stripped; unknown fields are ignored;
+//  - data lines are joined with LF, the final LF removed; an empty data buffer dispatches nothing;
+//  - the type defaults to "message" and resets after each dispatch;
+//  - the last event ID persists across events; `id` containing U+0000 is ignored; an empty `id`
+//    resets it;
+//  - `retry` is taken only when its value is all ASCII digits;
+//  - an unterminated block at end of stream is discarded;
+//  - invalid UTF-8 is decoded with U+FFFD replacement characters.
+// Memory: one line buffer and one data buffer that grow with the input and are reused; no
+// per-byte allocation. Lines of many MiB work; `max_line` (0 = unlimited) bounds them.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ssekit/event.hpp"
+#include "ssekit/status.hpp"
+
+namespace ssekit {
+
+class Parser {
+public:
+    // `last_event_id` seeds the last event ID buffer: a client that reconnects keeps the id it
+    // had (as browsers do), so an event without `id:` on the new connection still carries it.
+    explicit Parser(std::string last_event_id = {}, std::size_t max_line = 0);
+
+    // Consumes a chunk. Returns an error only when a line exceeds max_line; the parser is
+    // then unusable.
+    Status feed(std::string_view chunk);
+
+    // The stream ended: a pending unterminated block is discarded (spec), nothing dispatched.
+    void end_of_stream();
+
+    // The next dispatched event, oldest first. Event::type is the effective type ("message"
+    // when none was given); Event::id is the last event ID at dispatch; retry is unset.
+    std::optional<Event> next();
+
+    // A reconnection time from a valid `retry:` field seen since the last call, if any.
+    std::optional<std::uint64_t> take_retry();
+
+    // The last event ID buffer as it stands now.
+    const std::string &last_event_id() const { return last_event_id_; }
+
+    // Bytes fed so far (all of them, comments and heartbeats included).
+    std::uint64_t bytes_fed() const { return bytes_fed_; }
+
+private:
+    void process_line(std::string_view line);
+    void process_field(std::string_view name, std::string_view value);
+    void dispatch();
+
+    std::string line_;       // bytes of the current, unterminated line (raw, not yet decoded)
+    std::string decoded_;    // scratch for UTF-8 decoding of one line, reused
+    std::string data_;
+    std::string type_;
+    std::string last_event_id_;
+    std::deque<Event> ready_;
+    std::optional<std::uint64_t> retry_;
+    std::size_t max_line_;
+    std::uint64_t bytes_fed_ = 0;
+    std::uint8_t bom_matched_ = 0;  // bytes of the BOM seen at stream start (0..3)
+    bool bom_done_ = false;
+    bool last_was_cr_ = false;      // the previous chunk ended in CR: a leading LF is its pair
+};
+
+}  // namespace ssekit
