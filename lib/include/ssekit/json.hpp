@@ -1,0 +1,38 @@
+// A note on JSON.
+//
+// ssekit speaks JSON in three places: sse-tail's --format json lines, ssed's NDJSON publish
+// batches (one {"event","data","id"} object a line) and the Redis envelope. This module is the
+// only one that knows JSON; parsing goes through nlohmann/json inside json.cpp, writing is a
+// small hand-written escaper because it sits on sse-tail's per-event path.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ssekit/status.hpp"
+
+namespace ssekit {
+
+// Appends `text` as a JSON string literal (with the quotes). Control characters, '"' and '\'
+// are escaped; bytes that are not valid UTF-8 become U+FFFD, so the output is always valid JSON.
+void append_json_string(std::string &out, std::string_view text);
+
+// One event as a JSON object: {"event": "...", "data": "...", "id": "...", "retry": N,
+// "topic": "..."}; every key optional. `data` may also be any other JSON value, which is then
+// used as its compact serialisation (so {"data": {"a": 1}} publishes `{"a":1}`).
+struct JsonEvent {
+    std::string topic;
+    std::string event;
+    std::string data;
+    std::string id;
+    std::optional<std::uint64_t> retry;
+    bool has_data = false;
+};
+
+// Parses one line. Errors (invalid_argument) name the problem: "not a JSON object",
+// "\"id\" must be a string", ... Unknown keys are ignored, so producers may add their own.
+Status parse_json_event(std::string_view line, JsonEvent &out);
+
+}  // namespace ssekit
