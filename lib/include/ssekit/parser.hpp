@@ -52,7 +52,8 @@ public:
     // A reconnection time from a valid `retry:` field seen since the last call, if any.
     std::optional<std::uint64_t> take_retry();
 
-    // The last event ID buffer as it stands now.
+    // The last event ID string: the last event ID buffer as of the latest dispatch (an `id:`
+    // line counts only once its block ends). This is what a client sends as Last-Event-ID.
     const std::string &last_event_id() const { return last_event_id_; }
 
     // Bytes fed so far (all of them, comments and heartbeats included).
@@ -63,11 +64,15 @@ private:
     void process_field(std::string_view name, std::string_view value);
     void dispatch();
 
+    Status feed_bytes(std::string_view bytes);
+    std::string_view decode_utf8(std::string_view raw);
+
     std::string line_;       // bytes of the current, unterminated line (raw, not yet decoded)
     std::string decoded_;    // scratch for UTF-8 decoding of one line, reused
     std::string data_;
     std::string type_;
-    std::string last_event_id_;
+    std::string id_buffer_;       // the spec's "last event ID buffer"
+    std::string last_event_id_;   // the spec's "last event ID string", set at dispatch
     std::deque<Event> ready_;
     std::optional<std::uint64_t> retry_;
     std::size_t max_line_;

@@ -1,0 +1,245 @@
+// The WHATWG HTML "Server-sent events" parsing algorithm (section "Parsing an event stream" and
+// "Interpreting an event stream"), applied to chunks as they arrive.
+#include "ssekit/parser.hpp"
+
+#include <charconv>
+#include <cstring>
+
+namespace ssekit {
+
+namespace {
+
+constexpr unsigned char kBom[3] = {0xEF, 0xBB, 0xBF};
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Runs the WHATWG "UTF-8 decode" error handling over one line. Calls emit(bytes) for runs of
+// valid input and emit(kReplacement) for each maximal ill-formed subpart, exactly as a browser
+// decodes the stream. Returns false when the line held any error.
+template <typename Emit> bool utf8_decode(std::string_view raw, Emit &&emit) {
+    bool valid = true;
+    size_t run_start = 0;  // start of the pending run of valid bytes
+    size_t seq_start = 0;  // start of the sequence being decoded
+    int needed = 0, seen = 0;
+    unsigned char lower = 0x80, upper = 0xBF;
+    size_t i = 0;
+    while (i < raw.size()) {
+        unsigned char b = static_cast<unsigned char>(raw[i]);
+        if (needed == 0) {
+            if (b < 0x80) { ++i; continue; }
+            seq_start = i;
+            if (b >= 0xC2 && b <= 0xDF) needed = 1;
+            else if (b >= 0xE0 && b <= 0xEF) {
+                if (b == 0xE0) lower = 0xA0;
+                if (b == 0xED) upper = 0x9F;
+                needed = 2;
+            } else if (b >= 0xF0 && b <= 0xF4) {
+                if (b == 0xF0) lower = 0x90;
+                if (b == 0xF4) upper = 0x8F;
+                needed = 3;
+            } else {
+                valid = false;
+                emit(raw.substr(run_start, i - run_start));
+                emit(kReplacement);
+                run_start = ++i;
+            }
+            if (needed) ++i;
+            continue;
+        }
+        if (b < lower || b > upper) {
+            // The subpart so far is ill-formed; this byte is reprocessed on its own.
+            valid = false;
+            emit(raw.substr(run_start, seq_start - run_start));
+            emit(kReplacement);
+            run_start = i;
+            needed = seen = 0;
+            lower = 0x80, upper = 0xBF;
+            continue;
+        }
+        lower = 0x80, upper = 0xBF;
+        ++i;
+        if (++seen == needed) needed = seen = 0;
+    }
+    if (needed) {  // the line ended inside a sequence
+        valid = false;
+        emit(raw.substr(run_start, seq_start - run_start));
+        emit(kReplacement);
+        run_start = raw.size();
+    }
+    if (!valid) emit(raw.substr(run_start));
+    return valid;
+}
+
+}  // namespace
+
+Parser::Parser(std::string last_event_id, std::size_t max_line)
+    : id_buffer_(last_event_id), last_event_id_(std::move(last_event_id)), max_line_(max_line) {}
+
+Status Parser::feed(std::string_view chunk) {
+    bytes_fed_ += chunk.size();
+    // The decoder strips one BOM at stream start; its three bytes may arrive in separate chunks.
+    while (!bom_done_ && !chunk.empty()) {
+        if (static_cast<unsigned char>(chunk.front()) == kBom[bom_matched_]) {
+            chunk.remove_prefix(1);
+            if (++bom_matched_ == 3) bom_done_ = true;
+            continue;
+        }
+        bom_done_ = true;
+        // Not a BOM after all: the bytes held back are ordinary input.
+        if (bom_matched_ > 0) {
+            auto held = std::string_view(reinterpret_cast<const char *>(kBom), bom_matched_);
+            if (auto s = feed_bytes(held); !s) return s;
+        }
+    }
+    return feed_bytes(chunk);
+}
+
+Status Parser::feed_bytes(std::string_view bytes) {
+    size_t i = 0;
+    // A CR ended the previous line; an LF right after it belongs to the same line break.
+    if (last_was_cr_ && !bytes.empty()) {
+        last_was_cr_ = false;
+        if (bytes.front() == '\n') i = 1;
+    }
+    while (i < bytes.size()) {
+        size_t end = i;
+        while (end < bytes.size() && bytes[end] != '\n' && bytes[end] != '\r') ++end;
+        if (end == bytes.size()) {
+            // No line end in this chunk: keep the partial line for the next one.
+            line_.append(bytes.substr(i));
+            if (max_line_ && line_.size() > max_line_)
+                return Status::too_large("line longer than " + std::to_string(max_line_) + " bytes");
+            return Status::ok();
+        }
+        if (line_.empty()) {
+            // The whole line is inside this chunk: no copy.
+            if (max_line_ && end - i > max_line_)
+                return Status::too_large("line longer than " + std::to_string(max_line_) + " bytes");
+            process_line(bytes.substr(i, end - i));
+        } else {
+            line_.append(bytes.substr(i, end - i));
+            if (max_line_ && line_.size() > max_line_)
+                return Status::too_large("line longer than " + std::to_string(max_line_) + " bytes");
+            process_line(line_);
+            line_.clear();
+        }
+        i = end + 1;
+        if (bytes[end] == '\r') {
+            if (i < bytes.size()) {
+                if (bytes[i] == '\n') ++i;
+            } else {
+                last_was_cr_ = true;
+            }
+        }
+    }
+    return Status::ok();
+}
+
+std::string_view Parser::decode_utf8(std::string_view raw) {
+    // Fast path: ASCII needs no decoding.
+    bool ascii = true;
+    for (char c : raw)
+        if (static_cast<unsigned char>(c) >= 0x80) { ascii = false; break; }
+    if (ascii) return raw;
+    if (utf8_decode(raw, [](std::string_view) {})) return raw;
+    decoded_.clear();
+    utf8_decode(raw, [this](std::string_view part) { decoded_.append(part); });
+    return decoded_;
+}
+
+void Parser::process_line(std::string_view raw) {
+    std::string_view line = decode_utf8(raw);
+    // "If the line is empty (a blank line): Dispatch the event."
+    if (line.empty()) {
+        dispatch();
+        return;
+    }
+    // "If the line starts with a U+003A COLON character (:): Ignore the line."
+    if (line.front() == ':') return;
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+        // "process the field using the whole line as the field name, and the empty string as
+        // the field value."
+        process_field(line, {});
+        return;
+    }
+    std::string_view value = line.substr(colon + 1);
+    // "If value starts with a U+0020 SPACE character, remove it from value."
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    process_field(line.substr(0, colon), value);
+}
+
+void Parser::process_field(std::string_view name, std::string_view value) {
+    if (name == "event") {
+        type_.assign(value);
+    } else if (name == "data") {
+        data_.append(value);
+        data_.push_back('\n');
+    } else if (name == "id") {
+        // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
+        // to the field value. Otherwise, ignore the field."
+        if (value.find('\0') == std::string_view::npos) id_buffer_.assign(value);
+    } else if (name == "retry") {
+        // "If the field value consists of only ASCII digits, then interpret the field value as
+        // an integer in base ten, and set the event stream's reconnection time to that
+        // integer. Otherwise, ignore the field."
+        if (value.empty()) return;
+        for (char c : value)
+            if (c < '0' || c > '9') return;
+        std::uint64_t ms = 0;
+        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+        (void)ptr;
+        // Too many digits for 64 bits: the longest wait we can represent is as good.
+        retry_ = ec == std::errc() ? ms : UINT64_MAX;
+    }
+    // "Otherwise: The field is ignored."
+}
+
+void Parser::dispatch() {
+    // 1. "Set the last event ID string of the event source to the value of the last event ID
+    //    buffer." This happens even when no event is dispatched.
+    if (last_event_id_ != id_buffer_) last_event_id_ = id_buffer_;
+    // 2. "If the data buffer is an empty string, set the data buffer and the event type buffer
+    //    to the empty string and return."
+    if (data_.empty()) {
+        type_.clear();
+        return;
+    }
+    // 3. "If the data buffer's last character is a U+000A LINE FEED (LF) character, then
+    //    remove the last character from the data buffer."
+    if (data_.back() == '\n') data_.pop_back();
+    Event e;
+    // 4-5. Type defaults to "message"; lastEventId is the last event ID string.
+    e.type = type_.empty() ? std::string("message") : std::move(type_);
+    e.data = std::move(data_);
+    e.id = last_event_id_;
+    ready_.push_back(std::move(e));
+    // "Set the data buffer and the event type buffer to the empty string."
+    data_.clear();
+    type_.clear();
+}
+
+void Parser::end_of_stream() {
+    // "Once the end of the file is reached, any pending data must be discarded. (If the file
+    // ends in the middle of an event, before the final empty line, the incomplete event is not
+    // dispatched.)"
+    line_.clear();
+    data_.clear();
+    type_.clear();
+    id_buffer_ = last_event_id_;
+    last_was_cr_ = false;
+}
+
+std::optional<Event> Parser::next() {
+    if (ready_.empty()) return std::nullopt;
+    Event e = std::move(ready_.front());
+    ready_.pop_front();
+    return e;
+}
+
+std::optional<std::uint64_t> Parser::take_retry() {
+    auto r = retry_;
+    retry_.reset();
+    return r;
+}
+
+}  // namespace ssekit
