@@ -1,0 +1,63 @@
+// A note on reconnecting.
+//
+// ReconnectPolicy decides how long sse-tail waits before it connects to a stream again. It is
+// pure logic (no clock, no sockets) so the tests can drive it step by step.
+//
+//  - The reconnection time starts at 3000 ms (WHATWG's suggestion), or at --retry MS. A valid
+//    `retry:` field from the server replaces it, as it does in a browser's EventSource.
+//  - After a connection that delivered bytes, the wait is the reconnection time.
+//  - While the server stays unreachable (refused, reset, or answered without a byte of body),
+//    each further attempt doubles the wait, starting from max(reconnection time, 250 ms) so
+//    that `retry: 0` cannot spin, up to the cap (30 s, or the reconnection time if that is
+//    larger). connected() resets the doubling.
+//  - Jitter: the wait actually used is uniform in [0.75 w, w], where w is the wait above, so a
+//    crowd of clients dropped at once does not come back at once, and no wait ever exceeds the
+//    reconnection time or the cap.
+// The random source is injected (a function returning a value in [0, 1)); tests pass a fixed one.
+// Not thread-safe: one policy per followed URL, used by one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+namespace ssekit {
+
+class ReconnectPolicy {
+public:
+    using Random = std::function<double()>;  // uniform in [0, 1)
+
+    static constexpr std::uint64_t default_reconnection_ms = 3000;
+    static constexpr std::uint64_t default_cap_ms = 30000;
+    static constexpr std::uint64_t min_backoff_ms = 250;
+    static constexpr double jitter_fraction = 0.25;
+
+    // `random` defaults to a std::mt19937_64 seeded from std::random_device.
+    explicit ReconnectPolicy(std::uint64_t reconnection_ms = default_reconnection_ms,
+                             std::uint64_t cap_ms = default_cap_ms, Random random = {});
+
+    // A `retry:` field (or --retry): the new reconnection time.
+    void set_reconnection_time(std::uint64_t ms) { reconnection_ms_ = ms; }
+    std::uint64_t reconnection_time() const { return reconnection_ms_; }
+
+    // The current connection delivered bytes: the server is reachable, so backoff restarts.
+    void connected() { failures_ = 0; }
+
+    // A connection ended or an attempt failed. `delivered` says whether it delivered any bytes
+    // (if so the backoff restarts first). Returns the wait before the next attempt.
+    std::chrono::milliseconds next_delay(bool delivered);
+
+    // The wait before jitter for the next attempt, given the failures so far.
+    std::uint64_t base_delay_ms() const;
+
+    // Attempts in a row that delivered nothing.
+    unsigned failures() const { return failures_; }
+
+private:
+    std::uint64_t reconnection_ms_;
+    std::uint64_t cap_ms_;
+    Random random_;
+    unsigned failures_ = 0;
+};
+
+}  // namespace ssekit
