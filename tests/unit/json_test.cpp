@@ -1,0 +1,62 @@
+#include "ssekit/json.hpp"
+
+#include <gtest/gtest.h>
+
+using ssekit::JsonEvent;
+
+namespace {
+std::string as_json(std::string_view s) {
+    std::string out;
+    ssekit::append_json_string(out, s);
+    return out;
+}
+}  // namespace
+
+TEST(Json, EscapesQuotesBackslashesAndControlCharacters) {
+    EXPECT_EQ(as_json("a\"b\\c"), R"("a\"b\\c")");
+    EXPECT_EQ(as_json("l1\nl2\r\t\b\f"), R"("l1\nl2\r\t\b\f")");
+    EXPECT_EQ(as_json(std::string("\x01\x1f\0", 3)), R"("\u0001\u001f\u0000")");
+}
+
+TEST(Json, KeepsValidUtf8AsIs) {
+    EXPECT_EQ(as_json("caf\xC3\xA9 \xF0\x9F\x98\x80"), "\"caf\xC3\xA9 \xF0\x9F\x98\x80\"");
+}
+
+TEST(Json, ReplacesInvalidUtf8SoTheOutputIsAlwaysValidJson) {
+    EXPECT_EQ(as_json("a\xFF" "b\xC3"), "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\"");
+    EXPECT_EQ(as_json("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
+}
+
+TEST(Json, ParsesAnEventObject) {
+    JsonEvent e;
+    ASSERT_TRUE(ssekit::parse_json_event(R"({"event":"up","data":"x\ny","id":"7","retry":100,"topic":"t"})", e).is_ok());
+    EXPECT_EQ(e.event, "up");
+    EXPECT_EQ(e.data, "x\ny");
+    EXPECT_TRUE(e.has_data);
+    EXPECT_EQ(e.id, "7");
+    EXPECT_EQ(e.retry, 100u);
+    EXPECT_EQ(e.topic, "t");
+}
+
+TEST(Json, NonStringDataIsPublishedAsCompactJson) {
+    JsonEvent e;
+    ASSERT_TRUE(ssekit::parse_json_event(R"({"data": {"a": [1, 2]}})", e).is_ok());
+    EXPECT_EQ(e.data, R"({"a":[1,2]})");
+}
+
+TEST(Json, IgnoresUnknownKeysAndAcceptsMissingOnes) {
+    JsonEvent e;
+    ASSERT_TRUE(ssekit::parse_json_event(R"({"extra":true})", e).is_ok());
+    EXPECT_FALSE(e.has_data);
+    EXPECT_TRUE(e.id.empty());
+}
+
+TEST(Json, RefusesWhatIsNotAnEventObject) {
+    JsonEvent e;
+    EXPECT_EQ(ssekit::parse_json_event("not json", e).message(), "not valid JSON");
+    EXPECT_EQ(ssekit::parse_json_event("[1]", e).message(), "not a JSON object");
+    EXPECT_EQ(ssekit::parse_json_event(R"({"id": 5})", e).message(), "\"id\" must be a string");
+    EXPECT_EQ(ssekit::parse_json_event(R"({"retry": -1})", e).message(),
+              "\"retry\" must be a non-negative integer");
+    EXPECT_FALSE(ssekit::parse_json_event(R"({"data":"x"} trailing)", e).is_ok());
+}
