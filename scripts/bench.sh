@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# Benchmarks ssed against nchan (nginx-light + libnginx-mod-nchan, one worker) on 127.0.0.1 and
+# prints a table: deliveries per server CPU-second, publish->receive latency, RSS per idle
+# subscriber, 10,000 clients connecting at once, events lost. Never run by ctest.
+#
+# Both servers run in the foreground from a private temp dir on free loopback ports; the script
+# stops exactly the processes it started (trap EXIT). Every wait is bounded; the whole run takes
+# about three minutes.
+#
+# Environment:
+#   SSEKIT_BENCH_BUILD     build directory (default: build)
+#   SSEKIT_BENCH_SSED      ssed binary (default: <build>/bin/ssed; skipped when missing)
+#   SSEKIT_BENCH_ROUNDS    rounds of the fan-out and latency runs, medians reported (default 3)
+#   SSEKIT_BENCH_DURATION  seconds of publishing per fan-out run (default 4)
+#   SSEKIT_BENCH_IDLE      idle subscribers held for the memory test (default 10000)
+#   SSEKIT_BENCH_KEEP=1    keep the temp dir (raw JSON results, server logs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${SSEKIT_BENCH_BUILD:-build}
+case $build in /*) ;; *) build=$root/$build ;; esac
+rounds=${SSEKIT_BENCH_ROUNDS:-3}
+duration=${SSEKIT_BENCH_DURATION:-4}
+lat_duration=5
+idle_subs=${SSEKIT_BENCH_IDLE:-10000}
+nchan_module=/usr/lib/nginx/modules/ngx_nchan_module.so
+
+say() { echo "bench: $*" >&2; }
+
+# ---- build, dependencies, limits ---------------------------------------------------------
+if ! command -v nginx >/dev/null 2>&1 || [ ! -e "$nchan_module" ]; then
+  say "installing nginx-light and libnginx-mod-nchan"
+  SSEKIT_BENCH_DEPS=1 scripts/deps.sh
+fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSEKIT_WERROR=ON >/dev/null
+cmake --build "$build" -j"$(nproc)" --target sse-loadgen >/dev/null
+if [ -z "${SSEKIT_BENCH_SSED:-}" ] && [ -e "$root/apps/ssed/main.cpp" ]; then
+  cmake --build "$build" -j"$(nproc)" --target ssed >/dev/null || say "warning: ssed did not build"
+fi
+loadgen=$build/bin/sse-loadgen
+ssed_bin=${SSEKIT_BENCH_SSED:-$build/bin/ssed}
+have_ssed=1
+[ -x "$ssed_bin" ] || { say "warning: no ssed at $ssed_bin; measuring nchan only"; have_ssed=0; }
+
+# Each side holds one descriptor per subscriber (plus the generator's own).
+want_fds=$((idle_subs + 2000))
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want_fds" ]; then
+  ulimit -Hn "$want_fds" 2>/dev/null || true
+fi
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$want_fds" ] ||
+  say "warning: ulimit -n is $(ulimit -n), below the $want_fds the idle test needs"
+
+tmp=$(mktemp -d /tmp/ssekit-bench.XXXXXX)
+results=$tmp/results.jsonl
+: >"$results"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ "${SSEKIT_BENCH_KEEP:-0}" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+forget() { local keep=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; pids=("${keep[@]}"); }
+
+# ---- process accounting --------------------------------------------------------------------
+hz=$(getconf CLK_TCK)
+# utime+stime in clock ticks, all threads; the comm field may hold spaces, so cut after ')'.
+cpu_ticks() { local s; s=$(cat "/proc/$1/stat"); s=${s##*) }; set -- $s; echo $((${12} + ${13})); }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ---- servers -------------------------------------------------------------------------------
+# start_ssed / start_nchan set: srv_pid (to stop), srv_cpu_pids (to account), srv_rss_pid,
+# srv_url, sub_prefix, pub_prefix.
+start_ssed() {
+  local out=$tmp/ssed.$1.out
+  "$ssed_bin" --listen 127.0.0.1:0 --history 16 >"$out" 2>"$tmp/ssed.$1.err" &
+  srv_pid=$!
+  pids+=("$srv_pid")
+  srv_url=
+  for _ in $(seq 100); do
+    srv_url=$(grep -m1 -E '^http://127\.0\.0\.1:[0-9]+$' "$out" || true)
+    [ -n "$srv_url" ] && break
+    kill -0 "$srv_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$srv_url" ] || { say "ssed did not print its URL:"; cat "$tmp/ssed.$1.err" >&2; exit 70; }
+  srv_cpu_pids=$srv_pid
+  srv_rss_pid=$srv_pid
+  sub_prefix=/events/
+  pub_prefix=/events/
+}
+
+start_nchan() {
+  local dir=$tmp/nchan.$1 port
+  mkdir -p "$dir"
+  port=$(free_port)
+  sed -e "s|@PREFIX@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@MODULE@|$nchan_module|g" \
+    "$root/bench/nchan.conf.in" >"$dir/nchan.conf"
+  nginx -p "$dir" -c "$dir/nchan.conf" -e "$dir/error.log" &
+  srv_pid=$!
+  pids+=("$srv_pid")
+  local worker=
+  for _ in $(seq 100); do
+    worker=$(cat "/proc/$srv_pid/task/$srv_pid/children" 2>/dev/null | awk '{ print $1 }')
+    if [ -n "$worker" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+    kill -0 "$srv_pid" 2>/dev/null || break
+    worker=
+    sleep 0.1
+  done
+  [ -n "$worker" ] || { say "nchan did not start:"; cat "$dir/error.log" >&2; exit 70; }
+  srv_url=http://127.0.0.1:$port
+  srv_cpu_pids="$srv_pid $worker"
+  srv_rss_pid=$worker
+  sub_prefix=/sub/
+  pub_prefix=/pub/
+}
+
+stop_server() {
+  kill -TERM "$srv_pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$srv_pid" 2>/dev/null || true
+  wait "$srv_pid" 2>/dev/null || true
+  forget "$srv_pid"
+}
+
+server_ticks() { local t=0 p; for p in $srv_cpu_pids; do t=$((t + $(cpu_ticks "$p"))); done; echo "$t"; }
+
+# run_load SERVER TEST CHANNEL LOADGEN-ARGS...: one bounded load-generator run; appends its result
+# line with the server's CPU seconds to $results.
+run_load() {
+  local server=$1 test=$2 chan=$3 t0 t1 line
+  shift 3
+  t0=$(server_ticks)
+  line=$(timeout -s INT 120 "$loadgen" "$@" --url "$srv_url" --sub-path "$sub_prefix$chan" \
+    --pub-path "$pub_prefix$chan" --label "$server" | tail -n1) || true
+  t1=$(server_ticks)
+  [ -n "$line" ] || { say "$server $test: no result"; return; }
+  echo "{\"server\":\"$server\",\"test\":\"$test\",\"server_cpu_s\":$(awk -v a="$t0" -v b="$t1" -v h="$hz" \
+    'BEGIN { printf "%.3f", (b - a) / h }'),\"result\":$line}" >>"$results"
+  say "$server $test: $(python3 -c 'import json, sys
+r = json.loads(sys.argv[1]); cpu = float(sys.argv[2])
+print("%(subs_ok)s/%(subs_requested)s subs, %(deliveries)s deliveries (%(deliveries_per_s)s/s), lost %(lost)s, "
+      "p50 %(lat_p50_ms)s ms, p99 %(lat_p99_ms)s ms" % r + ", server CPU %.2f s" % cpu)' "$line" \
+    "$(awk -v a="$t0" -v b="$t1" -v h="$hz" 'BEGIN { printf "%.3f", (b - a) / h }')")"
+}
+
+servers=(nchan)
+[ "$have_ssed" = 1 ] && servers=(ssed nchan)
+say "load average before: $(cut -d' ' -f1-3 /proc/loadavg); results in $tmp"
+
+# ---- fan-out and latency: both servers up, runs interleaved, medians over rounds ---------------
+declare -A srv_pids srv_urls srv_cpu srv_sub srv_pub
+for s in "${servers[@]}"; do
+  "start_$s" main
+  srv_pids[$s]=$srv_pid srv_urls[$s]=$srv_url srv_cpu[$s]=$srv_cpu_pids
+  srv_sub[$s]=$sub_prefix srv_pub[$s]=$pub_prefix
+done
+use() {
+  srv_pid=${srv_pids[$1]} srv_url=${srv_urls[$1]} srv_cpu_pids=${srv_cpu[$1]}
+  sub_prefix=${srv_sub[$1]} pub_prefix=${srv_pub[$1]}
+}
+for r in $(seq "$rounds"); do
+  for s in "${servers[@]}"; do
+    use "$s"
+    run_load "$s" fanout100 "f100r$r" fanout --subs 100 --publishers 4 --duration "$duration"
+    run_load "$s" fanout1000 "f1000r$r" fanout --subs 1000 --connect-inflight 100 --publishers 4 \
+      --duration "$duration"
+    run_load "$s" latency100 "lat100r$r" latency --subs 100 --publishers 4 --rate 100 \
+      --duration "$lat_duration"
+  done
+done
+for s in "${servers[@]}"; do use "$s"; stop_server; done
+
+# ---- idle subscribers: a fresh server each, all connecting at once ---------------------------
+for s in "${servers[@]}"; do
+  "start_$s" idle
+  sleep 0.5  # let the fresh server finish its start-up allocations before the baseline
+  base_rss=$(rss_kb "$srv_rss_pid")
+  out=$tmp/idle.$s.out
+  timeout -s INT 120 "$loadgen" idle --url "$srv_url" --sub-path "${sub_prefix}idle" --subs "$idle_subs" \
+    --connect-inflight "$idle_subs" --connect-timeout 30 --duration 60 --label "$s" >"$out" &
+  lg=$!
+  pids+=("$lg")
+  for _ in $(seq 400); do
+    grep -q '"phase":"connected"' "$out" && break
+    kill -0 "$lg" 2>/dev/null || break
+    sleep 0.1
+  done
+  sleep 1  # the server has answered everyone; give its last allocations a moment to land
+  held_rss=$(rss_kb "$srv_rss_pid")
+  kill -TERM "$lg" 2>/dev/null || true
+  wait "$lg" || true
+  forget "$lg"
+  connected=$(grep -m1 '"phase":"connected"' "$out" || echo '{}')
+  echo "{\"server\":\"$s\",\"test\":\"idle\",\"base_rss_kb\":$base_rss,\"held_rss_kb\":$held_rss,\
+\"connected\":$connected,\"result\":$(tail -n1 "$out" | grep '"phase":"done"' || echo '{}')}" >>"$results"
+  say "$s idle: $connected; RSS $base_rss -> $held_rss kB"
+  stop_server
+done
+
+# ---- the table -------------------------------------------------------------------------------
+python3 - "$results" "$rounds" "$duration" "$idle_subs" <<'EOF'
+import json, statistics, sys
+path, rounds, duration, idle_n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+runs = [json.loads(l) for l in open(path) if l.strip()]
+
+def pick(server, test):
+    return [r for r in runs if r["server"] == server and r["test"] == test and r.get("result")]
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+def per_cpu(server, test):
+    return median([r["result"]["deliveries"] / r["server_cpu_s"] for r in pick(server, test)
+                   if r["server_cpu_s"] > 0])
+
+def field(server, test, key):
+    return median([r["result"][key] for r in pick(server, test) if key in r["result"]])
+
+def idle(server):
+    rs = pick(server, "idle")
+    return rs[0] if rs else None
+
+def lost(server):
+    total = 0
+    for r in runs:
+        if r["server"] == server and r["test"] != "idle" and r.get("result"):
+            total += r["result"]["lost"] + r["result"]["duplicates"] + r["result"]["out_of_order"]
+    return total
+
+def fmt(v, unit=""):
+    if v is None: return "n/a"
+    if isinstance(v, str): return v
+    if abs(v) >= 10000: return f"{v/1000:.0f}k{unit}"
+    if abs(v) >= 100: return f"{v:.0f}{unit}"
+    return f"{v:.2f}{unit}"
+
+def ratio(a, b):
+    return f"{a/b:.2f}x" if a is not None and b else "n/a"
+
+rows = []
+def row(name, a, b, target, ok, unit=""):
+    verdict = "" if ok is None else ("met" if ok else "MISSED")
+    rows.append((name, fmt(a, unit), fmt(b, unit), ratio(a, b), target, verdict))
+
+for n in (100, 1000):
+    t = f"fanout{n}"
+    a, b = per_cpu("ssed", t), per_cpu("nchan", t)
+    row(f"deliveries per server CPU-s, {n:,} subs, fast publish", a, b, ">= 1.0x nchan",
+        None if a is None or b is None else a >= b)
+for n in (100, 1000):
+    t = f"fanout{n}"
+    row(f"  (deliveries/s, {n:,} subs; generator-bound)", field("ssed", t, "deliveries_per_s"),
+        field("nchan", t, "deliveries_per_s"), "info", None)
+for key, label in (("lat_p50_ms", "p50"), ("lat_p99_ms", "p99"), ("lat_max_ms", "max")):
+    a, b = field("ssed", "latency100", key), field("nchan", "latency100", key)
+    row(f"latency {label} ms, 100 subs x 100 ev/s", a, b, "<= nchan" if key != "lat_max_ms" else "info",
+        None if key == "lat_max_ms" or a is None or b is None else a <= b)
+
+def idle_vals(server):
+    r = idle(server)
+    if not r: return None, None, None
+    c = r.get("connected", {})
+    ok = c.get("subs_ok")
+    added = (r["held_rss_kb"] - r["base_rss_kb"]) / ok if ok else None
+    whole = r["held_rss_kb"] / ok if ok else None
+    got = f"{ok}/{c.get('subs_requested')} in {c.get('connect_s')} s" if ok is not None else None
+    return added, whole, got
+
+sa, sw, sg = idle_vals("ssed")
+na, nw, ng = idle_vals("nchan")
+row(f"RSS per added subscriber, {idle_n:,} idle (KB)", sa, na, "<= 5 KB", None if sa is None else sa <= 5.0)
+row(f"RSS per subscriber at {idle_n:,}, whole process (KB)", sw, nw, "info", None)
+ssed_all_in = None
+if sg is not None:
+    ssed_all_in = idle("ssed")["connected"].get("subs_ok") == idle_n
+rows.append((f"{idle_n:,} clients connecting at once: got in", sg or "n/a", ng or "n/a", "", "all",
+             "" if ssed_all_in is None else ("met" if ssed_all_in else "MISSED")))
+ls = lost("ssed") if pick("ssed", "fanout100") else None
+ln = lost("nchan")
+rows.append(("events lost + duplicated + reordered, all runs", "n/a" if ls is None else str(ls), str(ln), "",
+             "0", "" if ls is None else ("met" if ls == 0 else "MISSED")))
+
+head = ("", "ssed", "nchan", "ssed/nchan", "target", "")
+widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+print(f"ssed vs nchan 1.3.6 (1 worker), 127.0.0.1, {rounds} round(s), medians; "
+      f"fan-out runs publish for {duration} s over 4 keep-alive connections")
+print("| " + " | ".join(str(h).ljust(w) for h, w in zip(head, widths)) + " |")
+print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+for r in rows:
+    print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+EOF
+say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
