@@ -1,0 +1,54 @@
+// A note on sse-pub.
+//
+// sse-pub publishes events to an ssed over HTTP (--server) or straight into Redis (--redis),
+// where every ssed started with the same --redis picks them up. `sse-pub TOPIC DATA` sends
+// one event; without DATA it reads standard input (pub_input.hpp: lines, -s whole input,
+// --json lines) and sends batches as they become ready.
+//
+// Order of checks: options are validated (topic name, CR/LF in --id/--event) before anything
+// is sent, so a refused option exits 65 without contacting the server. In Redis mode sse-pub
+// mints an id for every event that has none (redis_envelope.hpp); over HTTP the server does.
+//
+// Exit: 0 all published; 65 input refused (locally or a 400/413); 66 standard input unreadable;
+// 69 cannot connect or retries exhausted ("published N of M events" on stderr); 77 on 401/403.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "ssekit/exit.hpp"
+#include "ssekit/log.hpp"
+
+namespace ssekit {
+
+struct PubOptions {
+    std::string topic;
+    std::optional<std::string> data;    // DATA argument: one event, stdin unused
+    std::string server;                 // "" = $SSE_SERVER, else http://127.0.0.1:8080
+    std::string redis;                  // redis URL; excludes --server
+    std::string event;                  // -e: event type for every event without its own
+    std::string id;                     // -i: id of the single event (DATA or -s)
+    std::optional<std::uint64_t> retry; // --retry MS: `retry:` field
+    std::string token;                  // --token, $SSE_TOKEN
+    std::string prefix = "sse:";        // Redis channel prefix
+    bool whole = false;                 // -s
+    bool json = false;                  // --json
+    double retry_for = 30;              // seconds; 0 = no retry
+    bool quiet = false;
+    int verbose = 0;
+
+    Logger::Level log_level() const;
+};
+
+// Declares sse-pub's options and arguments on `app` (help footer and version flag included).
+void bind_pub_options(CLI::App &app, PubOptions &opts);
+
+// Checks option combinations CLI11 cannot express; a usage error message or "".
+std::string check_pub_options(const PubOptions &opts);
+
+// Runs sse-pub: publishes DATA or the events read from `input_fd`.
+Exit run_pub(const PubOptions &opts, int input_fd, const Logger &log);
+
+}  // namespace ssekit

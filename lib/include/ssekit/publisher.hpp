@@ -1,0 +1,90 @@
+// A note on publishing (sse-pub's sinks).
+//
+// A Sink delivers events, in order, to one destination:
+//   - HTTP (an ssed): one event is a plain POST /events/{topic} with the data as the body and
+//     event/id/retry as query parameters; several consecutive events of one topic are one
+//     NDJSON POST (Content-Type: application/x-ndjson, all or none accepted). libcurl keeps the
+//     connection alive between requests and sends headers and a small body in one write with
+//     TCP_NODELAY, so a request costs one round trip (see the report on why not cpp-httplib).
+//     A 413 on a batch splits it in halves and tries again.
+//   - Redis: pipelined PUBLISH <prefix><topic> <envelope> in bounded batches (redis_envelope.hpp);
+//     the ids must already be set.
+// send() reports how many leading events are known to be accepted, so nothing accepted is ever
+// sent twice. An event whose fate is unknown (the connection broke after it was written, before
+// the reply) counts as not accepted and is sent again: delivery is at-least-once.
+//
+// Publisher adds the retry policy: a refused or broken connection (and an HTTP 503 or other
+// 5xx) is retried with capped exponential backoff until `retry_for` has passed without
+// progress; anything else (400, 401/403, 413 on one event) is final at once.
+// Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ssekit/hub.hpp"
+#include "ssekit/log.hpp"
+#include "ssekit/redis_url.hpp"
+#include "ssekit/status.hpp"
+
+namespace ssekit {
+
+class Sink {
+public:
+    virtual ~Sink() = default;
+    // Delivers `events` in order. `accepted` = how many leading events are known accepted.
+    // Status: ok (all accepted), unavailable (connection trouble: the rest may be retried),
+    // anything else final (invalid_argument 400, permission 401/403, too_large 413, protocol).
+    virtual Status send(std::span<const PublishRequest> events, std::size_t &accepted) = 0;
+    // "http://127.0.0.1:8080" or "redis://127.0.0.1:6379/0", for messages.
+    virtual std::string describe() const = 0;
+};
+
+struct HttpSinkOptions {
+    std::string server = "http://127.0.0.1:8080";  // base URL; /events/{topic} is appended
+    std::string token;                             // Authorization: Bearer, when not empty
+    std::size_t max_batch_events = 1000;
+    std::size_t max_batch_bytes = 1 << 20;
+    std::chrono::milliseconds connect_timeout{5000};
+    std::chrono::milliseconds request_timeout{60000};
+};
+std::unique_ptr<Sink> make_http_sink(HttpSinkOptions opts, Logger log);
+
+struct RedisSinkOptions {
+    RedisEndpoint endpoint;
+    std::string prefix = "sse:";
+    std::size_t max_batch_events = 1000;
+    std::chrono::milliseconds connect_timeout{5000};
+    std::chrono::milliseconds io_timeout{30000};
+};
+std::unique_ptr<Sink> make_redis_sink(RedisSinkOptions opts, Logger log);
+
+struct RetryPolicy {
+    std::chrono::milliseconds retry_for{30000};  // 0 = fail on the first connection error
+    std::chrono::milliseconds initial{100};
+    std::chrono::milliseconds max{5000};
+};
+
+class Publisher {
+public:
+    Publisher(std::unique_ptr<Sink> sink, RetryPolicy policy, Logger log);
+
+    // Publishes all of `events` in order, retrying per the policy. On error, published()
+    // tells how many events (over all calls) made it.
+    Status publish(std::span<const PublishRequest> events);
+
+    std::uint64_t published() const { return published_; }
+    const Sink &sink() const { return *sink_; }
+
+private:
+    std::unique_ptr<Sink> sink_;
+    RetryPolicy policy_;
+    Logger log_;
+    std::uint64_t published_ = 0;
+};
+
+}  // namespace ssekit

@@ -1,0 +1,73 @@
+#include "ssekit/redis_envelope.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "ssekit/json.hpp"
+
+namespace ssekit {
+
+void encode_envelope(const PublishRequest &req, std::string &out) {
+    out.reserve(out.size() + req.data.size() + req.id.size() + req.type.size() + 48);
+    out.append(kEnvelopePrefix);
+    out.append(R"("id":)");
+    append_json_string(out, req.id);
+    if (!req.type.empty()) {
+        out.append(R"(,"event":)");
+        append_json_string(out, req.type);
+    }
+    out.append(R"(,"data":)");
+    append_json_string(out, req.data);
+    if (req.retry) out.append(R"(,"retry":)").append(std::to_string(*req.retry));
+    out.push_back('}');
+}
+
+bool decode_envelope(std::string_view payload, PublishRequest &req, std::string *bad) {
+    req.type.clear();
+    req.id.clear();
+    req.retry.reset();
+    if (payload.starts_with(kEnvelopePrefix)) {
+        JsonEvent ev;
+        Status st = parse_json_event(payload, ev);
+        if (st) {
+            req.type = std::move(ev.event);
+            req.data = std::move(ev.data);
+            req.id = std::move(ev.id);
+            req.retry = ev.retry;
+            return true;
+        }
+        if (bad) *bad = st.message();
+    }
+    req.data.assign(payload);
+    return false;
+}
+
+std::string channel_for(std::string_view prefix, std::string_view topic) {
+    std::string c;
+    c.reserve(prefix.size() + topic.size());
+    c.append(prefix).append(topic);
+    return c;
+}
+
+std::string_view topic_of_channel(std::string_view prefix, std::string_view channel) {
+    if (!channel.starts_with(prefix)) return {};
+    return channel.substr(prefix.size());
+}
+
+IdMinter::IdMinter() {
+    std::random_device rd;
+    tag_ = static_cast<std::uint32_t>(rd());
+}
+
+std::string IdMinter::next() {
+    using namespace std::chrono;
+    auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    std::uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
+    char buf[64];
+    int n = std::snprintf(buf, sizeof buf, "%lld-%08x-%llu", static_cast<long long>(ms), tag_,
+                          static_cast<unsigned long long>(seq));
+    return std::string(buf, static_cast<size_t>(n));
+}
+
+}  // namespace ssekit
