@@ -397,7 +397,8 @@ private:
         while (!stop_ && !done()) {
             std::int64_t now = now_ns();
             if (now >= deadline) break;
-            std::int64_t wait_ns = deadline - now;
+            // Wake at least every 100 ms so done() conditions on time are checked.
+            std::int64_t wait_ns = std::min<std::int64_t>(deadline - now, 100000000);
             if (next_due_ns_ > 0) wait_ns = std::min(wait_ns, std::max<std::int64_t>(0, next_due_ns_ - now));
             int timeout = static_cast<int>((wait_ns + 999999) / 1000000);
             int n = epoll_wait(ep_, evs.data(), static_cast<int>(evs.size()), timeout);
@@ -505,6 +506,7 @@ private:
         }
         // One receive timestamp per read: the events in it arrived together.
         recv_realtime_ = now_ns(CLOCK_REALTIME);
+        recv_mono_ = now_ns();
         const char *p = buf_.data();
         auto len = static_cast<std::size_t>(n);
         if (s.st == SubState::headers) {
@@ -574,14 +576,20 @@ private:
         if (r2.ec != std::errc()) return;
         ++s.received;
         ++deliveries_;
+        last_delivery_ns_ = recv_mono_;
         if (publishing_ || draining_) hist_.add(recv_realtime_ - t);
         auto k = static_cast<std::int64_t>(o_.publishers);
         auto p = static_cast<std::size_t>(seq % k);
         std::int64_t n = seq / k;
         std::int64_t &last = s.last[p];
-        if (n == last) ++s.duplicates;
-        else if (n < last) ++s.out_of_order;
-        else last = n;
+        if (n == last) {
+            ++s.duplicates;
+            ++duplicates_;
+        } else if (n < last) {
+            ++s.out_of_order;
+        } else {
+            last = n;
+        }
     }
 
     // ---- publishers ---------------------------------------------------------------------
@@ -747,14 +755,15 @@ private:
         std::int64_t last_progress = t0;
         loop_until(
             [&] {
-                if (deliveries_ >= expected()) return true;
+                if (deliveries_ - duplicates_ >= expected()) return true;
                 std::int64_t now = now_ns();
                 if (deliveries_ != last) { last = deliveries_; last_progress = now; }
                 return now - last_progress > 1000000000LL;  // one second without a delivery
             },
             deadline);
         draining_ = false;
-        deliver_s_ = double(now_ns() - publish_start_) / 1e9;
+        // Up to the last delivery, not the end of the wait, so a lossy run's rate stays true.
+        deliver_s_ = double(std::max(last_delivery_ns_, publish_end_) - publish_start_) / 1e9;
     }
 
     void hold_idle() {
@@ -776,6 +785,14 @@ private:
         std::fflush(stdout);
     }
 
+    // This process's CPU time so far (user + system), so a run can tell its own cost apart.
+    static double own_cpu_s() {
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        auto s = [](const timeval &tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; };
+        return s(ru.ru_utime) + s(ru.ru_stime);
+    }
+
     void print_result() {
         std::uint64_t dups = 0, ooo = 0;
         for (const auto &s : subs_) { dups += s.duplicates; ooo += s.out_of_order; }
@@ -789,7 +806,7 @@ private:
                     "\"publisher_reconnects\":%llu,\"deliveries\":%llu,\"expected\":%llu,\"lost\":%llu,"
                     "\"duplicates\":%llu,\"out_of_order\":%llu,\"framing_errors\":%llu,"
                     "\"deliveries_per_s\":%.0f,\"lat_samples\":%llu,\"lat_p50_ms\":%.3f,\"lat_p99_ms\":%.3f,"
-                    "\"lat_max_ms\":%.3f,\"interrupted\":%s}\n",
+                    "\"lat_max_ms\":%.3f,\"loadgen_cpu_s\":%.3f,\"interrupted\":%s}\n",
                     o_.mode.c_str(), o_.label.c_str(), o_.subs, static_cast<unsigned long long>(subs_ok_),
                     static_cast<unsigned long long>(subs_failed_), static_cast<unsigned long long>(subs_timed_out_),
                     static_cast<unsigned long long>(subs_no_fd_), static_cast<unsigned long long>(subs_closed_),
@@ -801,7 +818,7 @@ private:
                     static_cast<unsigned long long>(framing_errors_),
                     deliver_s_ > 0 ? double(deliveries_) / deliver_s_ : 0.0,
                     static_cast<unsigned long long>(hist_.count()), hist_.quantile_ms(0.50), hist_.quantile_ms(0.99),
-                    hist_.max_ms(), stop_ && o_.mode != "idle" ? "true" : "false");
+                    hist_.max_ms(), own_cpu_s(), stop_ && o_.mode != "idle" ? "true" : "false");
         std::fflush(stdout);
     }
 
@@ -821,8 +838,8 @@ private:
     bool publishing_ = false, draining_ = false;
     std::int64_t publish_start_ = 0, publish_end_ = 0, next_due_ns_ = 0;
     std::uint64_t sent_ = 0, published_ok_ = 0, publish_errors_ = 0, pub_reconnects_ = 0;
-    std::uint64_t deliveries_ = 0, framing_errors_ = 0;
-    std::int64_t recv_realtime_ = 0;
+    std::uint64_t deliveries_ = 0, duplicates_ = 0, framing_errors_ = 0;
+    std::int64_t recv_realtime_ = 0, recv_mono_ = 0, last_delivery_ns_ = 0;
     Histogram hist_;
 };
 

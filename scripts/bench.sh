@@ -71,6 +71,8 @@ forget() { local keep=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=(
 hz=$(getconf CLK_TCK)
 # utime+stime in clock ticks, all threads; the comm field may hold spaces, so cut after ')'.
 cpu_ticks() { local s; s=$(cat "/proc/$1/stat"); s=${s##*) }; set -- $s; echo $((${12} + ${13})); }
+# Busy ticks of the whole machine (all cores), to see how much CPU other processes took meanwhile.
+machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -134,14 +136,17 @@ server_ticks() { local t=0 p; for p in $srv_cpu_pids; do t=$((t + $(cpu_ticks "$
 # run_load SERVER TEST CHANNEL LOADGEN-ARGS...: one bounded load-generator run; appends its result
 # line with the server's CPU seconds to $results.
 run_load() {
-  local server=$1 test=$2 chan=$3 t0 t1 line
+  local server=$1 test=$2 chan=$3 t0 t1 m0 m1 line
   shift 3
+  m0=$(machine_ticks)
   t0=$(server_ticks)
   line=$(timeout -s INT 120 "$loadgen" "$@" --url "$srv_url" --sub-path "$sub_prefix$chan" \
     --pub-path "$pub_prefix$chan" --label "$server" | tail -n1) || true
   t1=$(server_ticks)
+  m1=$(machine_ticks)
   [ -n "$line" ] || { say "$server $test: no result"; return; }
   echo "{\"server\":\"$server\",\"test\":\"$test\",\"server_cpu_s\":$(awk -v a="$t0" -v b="$t1" -v h="$hz" \
+    'BEGIN { printf "%.3f", (b - a) / h }'),\"machine_cpu_s\":$(awk -v a="$m0" -v b="$m1" -v h="$hz" \
     'BEGIN { printf "%.3f", (b - a) / h }'),\"result\":$line}" >>"$results"
   say "$server $test: $(python3 -c 'import json, sys
 r = json.loads(sys.argv[1]); cpu = float(sys.argv[2])
@@ -273,6 +278,14 @@ def idle_vals(server):
     got = f"{ok}/{c.get('subs_requested')} in {c.get('connect_s')} s" if ok is not None else None
     return added, whole, got
 
+def others(server):
+    xs = []
+    for r in runs:
+        if r["server"] == server and r.get("result") and "machine_cpu_s" in r and r["result"].get("deliver_s"):
+            rest = r["machine_cpu_s"] - r["server_cpu_s"] - r["result"].get("loadgen_cpu_s", 0)
+            xs.append(max(0.0, rest) / r["result"]["deliver_s"])
+    return median(xs)
+
 sa, sw, sg = idle_vals("ssed")
 na, nw, ng = idle_vals("nchan")
 row(f"RSS per added subscriber, {idle_n:,} idle (KB)", sa, na, "<= 5 KB", None if sa is None else sa <= 5.0)
@@ -286,6 +299,8 @@ ls = lost("ssed") if pick("ssed", "fanout100") else None
 ln = lost("nchan")
 rows.append(("events lost + duplicated + reordered, all runs", "n/a" if ls is None else str(ls), str(ln), "",
              "0", "" if ls is None else ("met" if ls == 0 else "MISSED")))
+
+row("other processes' CPU during the runs (cores)", others("ssed"), others("nchan"), "noise, ~0", None)
 
 head = ("", "ssed", "nchan", "ssed/nchan", "target", "")
 widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
