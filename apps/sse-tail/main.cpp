@@ -1,0 +1,39 @@
+// sse-tail: follow Server-Sent Events streams and print their events. See sse-tail(1).
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "ssekit/tail.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void on_stop_signal(int) { stop_requested = 1; }
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    // libcurl runs with CURLOPT_NOSIGNAL, so a closed stdout or socket must not kill us: EPIPE
+    // comes back from write(2) instead and `| head -1` ends quietly.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    ssekit::TailOptions opts;
+    CLI::App app;
+    ssekit::bind_tail_options(app, opts);
+    if (auto rc = ssekit::parse_tail_args(app, opts, {argv + 1, argv + argc}, std::cout))
+        return static_cast<int>(*rc);
+
+    // No SA_RESTART: a write(2) blocked on a full pipe returns EINTR, so SIGTERM still ends us.
+    struct sigaction sa = {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+
+    const ssekit::Logger log = ssekit::tail_logger(opts);
+    return ssekit::exit_main(log, [&] { return ssekit::run_tail(opts, STDOUT_FILENO, log, stop_requested); });
+}

@@ -1,0 +1,83 @@
+// A note on the stream client.
+//
+// SseClient follows one or more event-stream URLs at once, the way a browser's EventSource
+// does, on one thread with libcurl's multi interface, so events from all streams reach the
+// handler one at a time (output needs no locking).
+//
+// Per URL, per the WHATWG "Server-sent events" processing model:
+//  - each request sends `Accept: text/event-stream`, `Cache-Control: no-cache`, the extra
+//    headers, and `Last-Event-ID` whenever the last event ID string is non-empty; redirects
+//    are followed (http and https only);
+//  - the final response must be 200 with Content-Type essence `text/event-stream`; anything
+//    else fails the connection for good (permission for 401/403, protocol otherwise), except
+//    204, which means "stop": the URL ends without error. Status and Content-Type are read in
+//    the header callback, so the error body never reaches the parser;
+//  - bytes go to a fresh Parser per connection, seeded with the last event ID; a `retry:`
+//    field sets the ReconnectPolicy's reconnection time;
+//  - when the connection drops, ends, cannot be made, or stays silent past the idle timeout
+//    (heartbeats count as bytes), the client waits as the policy says and connects again;
+//    with reconnect off, an ended stream finishes the URL, a failed connect is `unavailable`.
+// The idle timer is stamped in the write/header callbacks and checked in XFERINFO, never with
+// CURLOPT_LOW_SPEED_*, which aborts healthy streams whose heartbeats are sparse.
+// REQUIRES: the process ignores SIGPIPE (CURLOPT_NOSIGNAL is set).
+// Not thread-safe: run() belongs to one thread.
+#pragma once
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ssekit/event.hpp"
+#include "ssekit/log.hpp"
+#include "ssekit/status.hpp"
+
+namespace ssekit {
+
+struct StreamOptions {
+    std::vector<std::string> urls;
+    std::vector<std::string> headers;          // "Name: value"
+    std::string last_event_id;                 // sent on the first request when non-empty
+    std::optional<std::uint64_t> retry_ms;     // starting reconnection time (default 3000)
+    bool reconnect = true;
+    std::chrono::milliseconds idle_timeout{45000};  // 0: off
+    bool insecure = false;                     // skip TLS certificate and host verification
+    std::optional<std::chrono::steady_clock::time_point> deadline;  // run() gives up then
+};
+
+class SseClient {
+public:
+    // Returns false to stop the run (no further event is delivered).
+    using EventHandler = std::function<bool(const Event &e, std::string_view url)>;
+
+    enum class End {
+        finished,     // every URL ended (stream over with reconnect off, 204, or failed)
+        stopped,      // the handler returned false
+        interrupted,  // the stop flag was set
+        timed_out,    // the deadline passed
+    };
+    struct Result {
+        End end;
+        Status status;  // for `finished`: the first URL's failure, or ok
+    };
+
+    SseClient(StreamOptions options, Logger log);
+    ~SseClient();
+    SseClient(const SseClient &) = delete;
+    SseClient &operator=(const SseClient &) = delete;
+
+    // Follows the URLs until one of the Result::End conditions. `stop` is polled at least
+    // every 100 ms (a signal handler sets it). Call once.
+    Result run(const EventHandler &on_event, const volatile std::sig_atomic_t &stop);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ssekit
