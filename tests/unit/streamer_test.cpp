@@ -1,0 +1,229 @@
+// The streaming thread: frames reach adopted sockets verbatim and in order, nothing queued
+// before the hand-over is lost, idle sockets get heartbeats, slow ones are dropped, closed
+// ones are noticed, and a drain ends every stream with retry: and the final chunk.
+// Topic slots are declared before the streamer: they must outlive it (its contract).
+#include "ssekit/streamer.hpp"
+
+#include <gtest/gtest.h>
+
+#include "socket_reader.hpp"
+
+using namespace ssekit;
+using namespace std::chrono_literals;
+using test_support::read_until;
+using test_support::Received;
+using test_support::SocketPair;
+using test_support::wait_for;
+
+namespace {
+
+FramePtr event_frame(std::uint64_t seq, std::string data = "x") {
+    Event e;
+    e.id = "id-" + std::to_string(seq);
+    e.data = std::move(data);
+    FramePtr f;
+    EXPECT_TRUE(make_frame(seq, "t", e, f));
+    return f;
+}
+
+StreamerLimits quiet_limits() {
+    StreamerLimits l;
+    l.heartbeat = 0ms;
+    return l;
+}
+
+auto has_ids(std::size_t n) {
+    return [n](const Received &r) { return r.ids().size() >= n; };
+}
+
+}  // namespace
+
+TEST(Streamer, WritesEachFrameVerbatimAndInOrder) {
+    TopicSlot topic;
+    Streamer st(quiet_limits(), Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    std::string expected;
+    for (std::uint64_t s = 1; s <= 100; ++s) {
+        auto f = event_frame(s);
+        expected += f->chunk;
+        st.post_frame(topic, f);
+    }
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, [&](const Received &x) { return x.raw.size() >= expected.size(); }));
+    EXPECT_EQ(r.raw, expected);
+    EXPECT_FALSE(r.framing_error);
+    EXPECT_EQ(st.delivered(), 100u);
+}
+
+TEST(Streamer, QueuesFramesForAJoinedTicketUntilItsSocketArrives) {
+    TopicSlot topic;
+    Streamer st(quiet_limits(), Logger("test"));
+    SocketPair sp;
+    st.post_frame(topic, event_frame(1));  // before the join: not for this subscriber
+    st.post_join(7, {&topic});
+    st.post_frame(topic, event_frame(2));
+    st.post_frame(topic, event_frame(3));
+    EXPECT_EQ(st.subscribers(), 1u);
+    EXPECT_EQ(topic.subscribers.load(), 1u);
+    st.post_activate(7, sp.server);
+    st.post_frame(topic, event_frame(4));
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, has_ids(3)));
+    EXPECT_EQ(r.ids(), (std::vector<std::string>{"id-2", "id-3", "id-4"}));
+}
+
+TEST(Streamer, ASubscriberOfSeveralTopicsGetsTheirFramesInPostOrder) {
+    TopicSlot a, b, c;
+    Streamer st(quiet_limits(), Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&a, &b});
+    st.post_activate(1, sp.server);
+    st.post_frame(a, event_frame(1));
+    st.post_frame(c, event_frame(2));
+    st.post_frame(b, event_frame(3));
+    st.post_frame(a, event_frame(4));
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, has_ids(3)));
+    EXPECT_EQ(r.ids(), (std::vector<std::string>{"id-1", "id-3", "id-4"}));
+}
+
+TEST(Streamer, ClosesTheSocketOfAnUnknownTicket) {
+    Streamer st(quiet_limits(), Logger("test"));
+    SocketPair sp;
+    st.post_activate(99, sp.server);
+    Received r;
+    read_until(sp.client, r, [](const Received &) { return false; }, 5s);
+    EXPECT_TRUE(r.eof);
+    EXPECT_TRUE(r.raw.empty());
+}
+
+TEST(Streamer, CancelDropsTheSubscriberAndClosesItsSocket) {
+    TopicSlot topic;
+    Streamer st(quiet_limits(), Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    st.post_cancel(1);
+    Received r;
+    read_until(sp.client, r, [](const Received &) { return false; }, 5s);
+    EXPECT_TRUE(r.eof);
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 0 && topic.subscribers == 0; }));
+}
+
+TEST(Streamer, NoticesWhenThePeerCloses) {
+    TopicSlot topic;
+    Streamer st(quiet_limits(), Logger("test"));
+    auto sp = std::make_unique<SocketPair>();
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp->server);
+    st.post_frame(topic, event_frame(1));
+    Received r;
+    ASSERT_TRUE(read_until(sp->client, r, has_ids(1)));
+    EXPECT_EQ(st.subscribers(), 1u);
+    sp.reset();  // the client closes its end
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 0 && topic.subscribers == 0; }));
+}
+
+TEST(Streamer, IgnoresBytesTheSubscriberSends) {
+    TopicSlot topic;
+    Streamer st(quiet_limits(), Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    ASSERT_EQ(::write(sp.client, "GET / HTTP/1.1\r\n\r\n", 18), 18);
+    st.post_frame(topic, event_frame(1));
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, has_ids(1)));
+    EXPECT_EQ(st.subscribers(), 1u);
+}
+
+TEST(Streamer, SendsHeartbeatsToIdleSubscribers) {
+    StreamerLimits l;
+    l.heartbeat = 50ms;
+    TopicSlot topic;
+    Streamer st(l, Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    Received r;
+    EXPECT_TRUE(read_until(sp.client, r, [](const Received &x) { return x.count_blocks(":") >= 3; }));
+    EXPECT_FALSE(r.framing_error);
+}
+
+TEST(Streamer, DropsASlowConsumerAndKeepsServingTheOthers) {
+    StreamerLimits l = quiet_limits();
+    l.max_backlog_bytes = 64 * 1024;
+    TopicSlot topic;
+    Streamer st(l, Logger("test"));
+    SocketPair slow, fast;
+    st.post_join(1, {&topic});
+    st.post_join(2, {&topic});
+    st.post_activate(1, slow.server);
+    st.post_activate(2, fast.server);
+    // Far more than the slow socket's buffer plus the backlog limit.
+    const std::string payload(4000, 'p');
+    const std::size_t total = 2000;
+    Received r;
+    for (std::uint64_t s = 1; s <= total; ++s) {
+        st.post_frame(topic, event_frame(s, payload));
+        if (s % 8 == 0) read_until(fast.client, r, has_ids(s), 10s);  // the fast one keeps up
+    }
+    ASSERT_TRUE(read_until(fast.client, r, has_ids(total), 20s));
+    EXPECT_EQ(r.ids().size(), total);
+    EXPECT_EQ(r.ids().back(), "id-" + std::to_string(total));
+    EXPECT_TRUE(wait_for([&] { return st.slow_consumers_dropped() == 1 && st.subscribers() == 1; }));
+    // The slow one finds its connection closed once it reads what was buffered.
+    Received s;
+    read_until(slow.client, s, [](const Received &) { return false; }, 10s);
+    EXPECT_TRUE(s.eof);
+    EXPECT_FALSE(s.last_chunk);  // cut, not ended: a client must reconnect
+    EXPECT_LT(s.ids().size(), total);
+}
+
+TEST(Streamer, DropsATicketNeverAdopted) {
+    StreamerLimits l = quiet_limits();
+    l.adopt_timeout = 50ms;
+    TopicSlot topic;
+    Streamer st(l, Logger("test"));
+    st.post_join(1, {&topic});
+    EXPECT_EQ(st.subscribers(), 1u);
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 0 && topic.subscribers == 0; }));
+}
+
+TEST(Streamer, DrainSendsRetryAndTheFinalChunkThenCloses) {
+    TopicSlot topic;
+    Streamer st(quiet_limits(), Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    st.post_frame(topic, event_frame(1));
+    st.post_drain(2000ms, 500ms);
+    Received r;
+    read_until(sp.client, r, [](const Received &x) { return x.last_chunk && x.eof; });
+    ASSERT_TRUE(r.last_chunk);
+    EXPECT_TRUE(r.eof);
+    EXPECT_FALSE(r.framing_error);
+    auto blocks = r.blocks();
+    ASSERT_EQ(blocks.size(), 2u);
+    EXPECT_EQ(r.ids(), std::vector<std::string>{"id-1"});
+    ASSERT_EQ(blocks[1].rfind("retry: ", 0), 0u) << blocks[1];
+    int ms = std::stoi(blocks[1].substr(7));
+    EXPECT_GE(ms, 2000);
+    EXPECT_LE(ms, 2500);
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 0; }));
+}
+
+TEST(Streamer, ASocketAdoptedAfterADrainIsEndedAtOnce) {
+    TopicSlot topic;
+    Streamer st(quiet_limits(), Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_drain(100ms, 0ms);
+    st.post_activate(1, sp.server);
+    Received r;
+    read_until(sp.client, r, [](const Received &x) { return x.last_chunk && x.eof; });
+    EXPECT_TRUE(r.last_chunk);
+    EXPECT_EQ(r.count_blocks("retry: 100"), 1u);
+}
