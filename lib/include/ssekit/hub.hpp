@@ -23,6 +23,20 @@
 // the requested topics, the replay is every retained frame after it, then live. When the id is
 // unknown (evicted, from an earlier run, or never seen) the Gap says why, the HTTP layer sends
 // an `event: ssed-gap` notice, and the replay is the whole retained history, then live.
+// In detail, in this order:
+//  1. An id a publisher gave is looked up by exact string in the requested topics' rings
+//     (the newest frame carrying it wins).
+//  2. Otherwise an id minted by this run ("<epoch>-<seq>", our epoch, a seq already assigned)
+//     is a position in the hub-wide order even when its frame is gone or belongs to another
+//     topic: the replay is the requested topics' frames with a greater seq.
+//  3. Found either way, but a requested topic has evicted a frame after that position: the
+//     replay is the same (frames after it) and Gap{evicted} reports the loss.
+//  4. Not found: Gap{earlier_run} for our form with an older epoch, else Gap{unknown}; the
+//     replay is the whole retained history of the requested topics.
+// Replays of several topics are merged in seq order.
+//
+// Topics are created by the first publish or subscribe that names them and live as long as
+// the hub (max_topics bounds them).
 //
 // Thread safety: all public members may be called from any thread.
 #pragma once
@@ -36,26 +50,11 @@
 #include <vector>
 
 #include "ssekit/event.hpp"
+#include "ssekit/frame.hpp"  // Frame, FramePtr
 #include "ssekit/log.hpp"
 #include "ssekit/status.hpp"
 
 namespace ssekit {
-
-// An encoded event, immutable once built.
-struct Frame {
-    std::uint64_t seq = 0;
-    std::string topic;
-    std::string id;     // the SSE id as sent in the `id:` field
-    std::string type;   // "" means "message"
-    // The block wrapped in its HTTP/1.1 chunk: "<hex len>\r\n<event-stream block>\r\n".
-    // Subscriber sockets get these bytes verbatim.
-    std::string chunk;
-    std::size_t block_offset = 0;  // where the event-stream block starts inside `chunk`
-    std::size_t block_size = 0;
-    // The bare event-stream block (for writers that do their own chunk framing).
-    std::string_view block() const { return std::string_view(chunk).substr(block_offset, block_size); }
-};
-using FramePtr = std::shared_ptr<const Frame>;
 
 struct HubLimits {
     std::size_t history = 1000;                     // frames kept per topic for resume
@@ -63,6 +62,10 @@ struct HubLimits {
     std::size_t max_subscribers = 100000;           // subscriber connections at once
     std::size_t max_backlog_bytes = 1 << 20;        // unsent bytes before a subscriber is dropped
     std::chrono::milliseconds heartbeat{15000};     // comment heartbeat interval (0 = off)
+    std::chrono::milliseconds adopt_timeout{10000}; // a ticket neither adopted nor cancelled is dropped
+    // Frames published but not yet fanned out by the streaming thread; past this, publish
+    // returns unavailable rather than let memory grow without bound (the streamer is behind).
+    std::size_t max_inbox = 1 << 20;
 };
 
 struct PublishRequest {
@@ -122,7 +125,8 @@ public:
     // Publishes one event. Thread-safe, O(1) in the number of subscribers.
     PublishResult publish(PublishRequest req);
     // Publishes a batch atomically: every request is validated first; on the first invalid one
-    // nothing is published and that result (with its index in `failed_index`) is returned.
+    // nothing is published and that result alone is returned, its index in `*failed_index`.
+    // On success: one result per request, in order, and `*failed_index` = reqs.size().
     std::vector<PublishResult> publish_batch(std::vector<PublishRequest> reqs,
                                              std::size_t *failed_index = nullptr);
 
@@ -132,19 +136,23 @@ public:
     SubscribeResult subscribe(const std::vector<std::string> &topics, std::string_view last_event_id);
 
     // Takes ownership of `fd` (a connected socket whose response headers and replay are
-    // written; chunked transfer encoding in force) and starts streaming to it.
+    // written; chunked transfer encoding in force) and starts streaming to it. An unknown or
+    // expired ticket just closes the fd; after drain() the subscriber is sent retry: and the
+    // final chunk at once.
     void adopt(std::uint64_t ticket, int fd);
+    // Drops the subscriber `ticket` (and closes its socket if it was adopted).
     void cancel(std::uint64_t ticket);
 
     // Graceful stop: every subscriber gets `retry: <ms>` with ms spread over
     // [base, base + jitter], then the final chunk, and is closed. Returns when all are closed
-    // or `deadline` passed.
+    // or `deadline` passed (then the rest are closed without it). Later subscribe() calls
+    // return unavailable.
     void drain(std::chrono::milliseconds base, std::chrono::milliseconds jitter,
                std::chrono::milliseconds deadline);
 
     HubStats stats() const;
     std::vector<TopicInfo> topics() const;
-    std::uint64_t epoch() const;
+    std::uint64_t epoch() const;  // ms since the Unix epoch when the hub started
 
 private:
     struct Impl;

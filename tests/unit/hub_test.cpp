@@ -1,0 +1,528 @@
+// The hub, read as a specification of hub.hpp: ids and order, resume after a Last-Event-ID
+// (one topic or several), the gap reasons, publisher-given ids, the hand-over without loss or
+// duplicate, slow consumers, heartbeats, peer close, drain, and the limits.
+#include "ssekit/hub.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "socket_reader.hpp"
+#include "ssekit/event_id.hpp"
+
+using namespace ssekit;
+using namespace std::chrono_literals;
+using test_support::read_until;
+using test_support::Received;
+using test_support::SocketPair;
+using test_support::wait_for;
+
+namespace {
+
+HubLimits quiet() {
+    HubLimits l;
+    l.heartbeat = 0ms;
+    return l;
+}
+
+PublishResult pub(Hub &hub, std::string topic, std::string data = "x", std::string id = {}) {
+    PublishRequest r;
+    r.topic = std::move(topic);
+    r.data = std::move(data);
+    r.id = std::move(id);
+    return hub.publish(std::move(r));
+}
+
+std::vector<std::string> ids_of(const std::vector<FramePtr> &frames) {
+    std::vector<std::string> out;
+    for (const auto &f : frames) out.push_back(f->id);
+    return out;
+}
+
+std::string minted(const Hub &hub, std::uint64_t seq) { return format_event_id({hub.epoch(), seq}); }
+
+auto has_ids(std::size_t n) {
+    return [n](const Received &r) { return r.ids().size() >= n; };
+}
+
+}  // namespace
+
+// ---- publish and ids ----
+
+TEST(Hub, MintsEpochDashSeqIdsInPublishOrderAcrossTopics) {
+    Hub hub(quiet(), Logger("test"));
+    auto a = pub(hub, "a"), b = pub(hub, "b"), c = pub(hub, "a");
+    ASSERT_TRUE(a.status && b.status && c.status);
+    EXPECT_EQ(a.seq, 1u);
+    EXPECT_EQ(b.seq, 2u);
+    EXPECT_EQ(c.seq, 3u);
+    EXPECT_EQ(a.id, minted(hub, 1));
+    EXPECT_EQ(c.id, minted(hub, 3));
+}
+
+TEST(Hub, KeepsAPublisherGivenIdAsIs) {
+    Hub hub(quiet(), Logger("test"));
+    auto r = pub(hub, "a", "x", "order-17");
+    ASSERT_TRUE(r.status);
+    EXPECT_EQ(r.id, "order-17");
+    auto s = hub.subscribe({"a"}, "nope");
+    ASSERT_EQ(s.replay.size(), 1u);
+    EXPECT_EQ(s.replay[0]->id, "order-17");
+    EXPECT_NE(s.replay[0]->block().find("id: order-17\n"), std::string_view::npos);
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, FramesHoldTheEncodedBlockInsideItsChunk) {
+    Hub hub(quiet(), Logger("test"));
+    PublishRequest r;
+    r.topic = "a";
+    r.type = "price";
+    r.data = "1\n2";
+    r.retry = 500;
+    ASSERT_TRUE(hub.publish(r).status);
+    auto s = hub.subscribe({"a"}, "unknown-id");
+    ASSERT_EQ(s.replay.size(), 1u);
+    const Frame &f = *s.replay[0];
+    std::string block = "event: price\nid: " + minted(hub, 1) + "\nretry: 500\ndata: 1\ndata: 2\n\n";
+    EXPECT_EQ(f.block(), block);
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%zx", block.size());
+    EXPECT_EQ(f.chunk, std::string(hex) + "\r\n" + block + "\r\n");
+    EXPECT_EQ(f.topic, "a");
+    EXPECT_EQ(f.type, "price");
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, RefusesBadTopicsAndFieldsThatWouldBreakTheStream) {
+    Hub hub(quiet(), Logger("test"));
+    EXPECT_EQ(pub(hub, "").status.code(), Status::Code::invalid_argument);
+    EXPECT_EQ(pub(hub, "a b").status.code(), Status::Code::invalid_argument);
+    EXPECT_EQ(pub(hub, "a", "x", "1\n2").status.code(), Status::Code::invalid_argument);
+    PublishRequest r;
+    r.topic = "a";
+    r.type = "x\rdata: injected";
+    EXPECT_EQ(hub.publish(r).status.code(), Status::Code::invalid_argument);
+    EXPECT_EQ(hub.stats().published, 0u);
+    EXPECT_EQ(hub.stats().topics, 0u);
+}
+
+TEST(Hub, ValidTopicNames) {
+    EXPECT_TRUE(valid_topic("a"));
+    EXPECT_TRUE(valid_topic("Orders.eu-west_1:v2@x~y"));
+    EXPECT_TRUE(valid_topic(std::string(128, 't')));
+    EXPECT_FALSE(valid_topic(std::string(129, 't')));
+    for (const char *bad : {"", "a,b", "a/b", "a b", "ä", "a\n", "*", "a?b", "%41"})
+        EXPECT_FALSE(valid_topic(bad)) << bad;
+}
+
+TEST(Hub, PublishBatchIsAllOrNothing) {
+    Hub hub(quiet(), Logger("test"));
+    std::vector<PublishRequest> reqs(3);
+    reqs[0].topic = "a";
+    reqs[1].topic = "b";
+    reqs[1].id = "bad\nid";
+    reqs[2].topic = "a";
+    std::size_t failed = 99;
+    auto res = hub.publish_batch(reqs, &failed);
+    EXPECT_EQ(failed, 1u);
+    ASSERT_EQ(res.size(), 1u);
+    EXPECT_EQ(res[0].status.code(), Status::Code::invalid_argument);
+    EXPECT_EQ(hub.stats().published, 0u);
+
+    reqs[1].id = "fine";
+    res = hub.publish_batch(reqs, &failed);
+    EXPECT_EQ(failed, 3u);
+    ASSERT_EQ(res.size(), 3u);
+    EXPECT_EQ(res[0].seq, 1u);
+    EXPECT_EQ(res[1].id, "fine");
+    EXPECT_EQ(res[2].seq, 3u);
+    EXPECT_EQ(hub.stats().published, 3u);
+}
+
+// ---- resume ----
+
+TEST(Hub, WithoutLastEventIdTheReplayIsEmpty) {
+    Hub hub(quiet(), Logger("test"));
+    pub(hub, "a");
+    auto s = hub.subscribe({"a"}, "");
+    ASSERT_TRUE(s.status);
+    EXPECT_TRUE(s.replay.empty());
+    EXPECT_FALSE(s.gap);
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, ResumeAfterAnIdReplaysExactlyTheLaterFrames) {
+    Hub hub(quiet(), Logger("test"));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 10; ++i) ids.push_back(pub(hub, "a").id);
+    auto s = hub.subscribe({"a"}, ids[6]);
+    EXPECT_FALSE(s.gap);
+    EXPECT_EQ(ids_of(s.replay), (std::vector<std::string>{ids[7], ids[8], ids[9]}));
+    auto last = hub.subscribe({"a"}, ids[9]);
+    EXPECT_TRUE(last.replay.empty());
+    EXPECT_FALSE(last.gap);
+    hub.cancel(s.ticket);
+    hub.cancel(last.ticket);
+}
+
+TEST(Hub, ResumeAcrossSeveralTopicsMergesTheirFramesInPublishOrder) {
+    Hub hub(quiet(), Logger("test"));
+    auto a1 = pub(hub, "a"), b2 = pub(hub, "b"), c3 = pub(hub, "c"), a4 = pub(hub, "a"), b5 = pub(hub, "b");
+    auto s = hub.subscribe({"a", "b"}, a1.id);
+    EXPECT_FALSE(s.gap);
+    EXPECT_EQ(ids_of(s.replay), (std::vector<std::string>{b2.id, a4.id, b5.id}));
+    // The position is hub-wide: an id from a topic not subscribed still says where to go on.
+    auto t = hub.subscribe({"a", "b"}, c3.id);
+    EXPECT_FALSE(t.gap);
+    EXPECT_EQ(ids_of(t.replay), (std::vector<std::string>{a4.id, b5.id}));
+    hub.cancel(s.ticket);
+    hub.cancel(t.ticket);
+}
+
+TEST(Hub, PublisherGivenIdsAreResumable) {
+    Hub hub(quiet(), Logger("test"));
+    pub(hub, "a", "x", "order-1");
+    pub(hub, "a", "x", "order-2");
+    pub(hub, "b", "x");
+    pub(hub, "a", "x", "order-3");
+    auto s = hub.subscribe({"a"}, "order-1");
+    EXPECT_FALSE(s.gap);
+    EXPECT_EQ(ids_of(s.replay), (std::vector<std::string>{"order-2", "order-3"}));
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, AnEvictedPositionGivesGapEvictedAndWhatIsLeft) {
+    HubLimits l = quiet();
+    l.history = 3;
+    Hub hub(l, Logger("test"));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 10; ++i) ids.push_back(pub(hub, "a").id);
+    auto s = hub.subscribe({"a"}, ids[1]);
+    ASSERT_TRUE(s.gap);
+    EXPECT_EQ(s.gap->reason, Gap::Reason::evicted);
+    EXPECT_EQ(s.gap->last_event_id, ids[1]);
+    EXPECT_EQ(ids_of(s.replay), (std::vector<std::string>{ids[7], ids[8], ids[9]}));
+    EXPECT_EQ(to_string(Gap::Reason::evicted), "evicted");
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, AnEvictedFrameIsNoGapWhenEverythingAfterItIsStillThere) {
+    HubLimits l = quiet();
+    l.history = 3;
+    Hub hub(l, Logger("test"));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4; ++i) ids.push_back(pub(hub, "a").id);
+    auto s = hub.subscribe({"a"}, ids[0]);  // ids[0] itself is gone, 1..3 are kept
+    EXPECT_FALSE(s.gap);
+    EXPECT_EQ(ids_of(s.replay), (std::vector<std::string>{ids[1], ids[2], ids[3]}));
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, AFoundIdStillReportsFramesLostInAnotherRequestedTopic) {
+    HubLimits l = quiet();
+    l.history = 2;
+    Hub hub(l, Logger("test"));
+    auto a = pub(hub, "a", "x", "a-1");
+    for (int i = 0; i < 5; ++i) pub(hub, "b");
+    auto s = hub.subscribe({"a", "b"}, "a-1");
+    ASSERT_TRUE(s.gap);
+    EXPECT_EQ(s.gap->reason, Gap::Reason::evicted);
+    EXPECT_EQ(ids_of(s.replay), (std::vector<std::string>{minted(hub, 5), minted(hub, 6)}));
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, AnIdFromAnEarlierRunGivesGapEarlierRunAndTheWholeHistory) {
+    Hub hub(quiet(), Logger("test"));
+    auto x = pub(hub, "a"), y = pub(hub, "a");
+    auto s = hub.subscribe({"a"}, format_event_id({hub.epoch() - 1, 1}));
+    ASSERT_TRUE(s.gap);
+    EXPECT_EQ(s.gap->reason, Gap::Reason::earlier_run);
+    EXPECT_EQ(ids_of(s.replay), (std::vector<std::string>{x.id, y.id}));
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, AnIdNeverSeenGivesGapUnknownAndTheWholeHistory) {
+    Hub hub(quiet(), Logger("test"));
+    auto x = pub(hub, "a"), y = pub(hub, "b"), z = pub(hub, "a");
+    for (std::string id : {std::string("no-such-id"), minted(hub, 4), format_event_id({hub.epoch() + 1, 1})}) {
+        auto s = hub.subscribe({"a", "b"}, id);
+        ASSERT_TRUE(s.gap) << id;
+        EXPECT_EQ(s.gap->reason, Gap::Reason::unknown) << id;
+        EXPECT_EQ(ids_of(s.replay), (std::vector<std::string>{x.id, y.id, z.id})) << id;
+        hub.cancel(s.ticket);
+    }
+}
+
+TEST(Hub, WithNoHistoryEveryResumeIsAGap) {
+    HubLimits l = quiet();
+    l.history = 0;
+    Hub hub(l, Logger("test"));
+    auto x = pub(hub, "a");
+    pub(hub, "a");
+    auto s = hub.subscribe({"a"}, x.id);
+    ASSERT_TRUE(s.gap);
+    EXPECT_EQ(s.gap->reason, Gap::Reason::evicted);
+    EXPECT_TRUE(s.replay.empty());
+    hub.cancel(s.ticket);
+}
+
+// ---- streaming ----
+
+TEST(Hub, AnAdoptedSubscriberReceivesLiveEventsInOrder) {
+    Hub hub(quiet(), Logger("test"));
+    auto s = hub.subscribe({"a"}, "");
+    SocketPair sp;
+    hub.adopt(s.ticket, sp.server);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 50; ++i) ids.push_back(pub(hub, i % 2 ? "a" : "other").id);
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, has_ids(25)));
+    std::vector<std::string> want;
+    for (int i = 1; i < 50; i += 2) want.push_back(ids[i]);
+    EXPECT_EQ(r.ids(), want);
+    EXPECT_FALSE(r.framing_error);
+    EXPECT_EQ(hub.stats().delivered, 25u);
+}
+
+TEST(Hub, SubscribingToATopicTwiceDeliversOnce) {
+    Hub hub(quiet(), Logger("test"));
+    auto s = hub.subscribe({"a", "a"}, "");
+    SocketPair sp;
+    hub.adopt(s.ticket, sp.server);
+    auto x = pub(hub, "a");
+    auto y = pub(hub, "a");
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, has_ids(2)));
+    EXPECT_EQ(r.ids(), (std::vector<std::string>{x.id, y.id}));
+    EXPECT_EQ(hub.topics().at(0).subscribers, 1u);
+}
+
+// Subscribes while another thread publishes without pause, and adopts some sockets at once and
+// some only after more events went out: replay + stream must be every seq after the resume
+// point, each exactly once.
+TEST(Hub, NoLossAndNoDuplicateAcrossTheHandOver) {
+    HubLimits l = quiet();
+    l.history = 100000;
+    l.max_backlog_bytes = 16 << 20;
+    Hub hub(l, Logger("test"));
+    const std::uint64_t total = 6000;
+    const int subs = 100;
+    std::atomic<std::uint64_t> done{0};
+    std::thread publisher([&] {
+        for (std::uint64_t i = 1; i <= total; ++i) {
+            pub(hub, "t");
+            done = i;
+            if (i % 64 == 0) std::this_thread::yield();
+        }
+    });
+    struct Sub {
+        std::unique_ptr<SocketPair> sp = std::make_unique<SocketPair>();
+        std::uint64_t from = 0;
+        std::vector<std::string> replay;
+        Received r;
+    };
+    std::vector<Sub> all(subs);
+    for (int i = 0; i < subs; ++i) {
+        wait_for([&] { return done >= static_cast<std::uint64_t>(i) * total / subs; });
+        Sub &s = all[i];
+        s.from = hub.stats().published / 2;  // resume somewhat behind the head
+        auto res = hub.subscribe({"t"}, format_event_id({hub.epoch(), s.from}));
+        ASSERT_TRUE(res.status);
+        ASSERT_FALSE(res.gap);
+        s.replay = ids_of(res.replay);
+        if (i % 3 == 0) wait_for([&] { return done >= std::min(total, hub.stats().published + 50); }, 2s);
+        hub.adopt(res.ticket, s.sp->server);
+    }
+    publisher.join();
+    for (auto &s : all) {
+        std::size_t want = total - s.from;
+        ASSERT_TRUE(read_until(s.sp->client, s.r, [&](const Received &r) { return s.replay.size() + r.ids().size() >= want; }, 30s));
+        std::vector<std::string> got = s.replay;
+        for (auto &id : s.r.ids()) got.push_back(id);
+        ASSERT_EQ(got.size(), want) << "subscriber from " << s.from;
+        for (std::size_t k = 0; k < got.size(); ++k) ASSERT_EQ(got[k], minted(hub, s.from + 1 + k));
+    }
+}
+
+TEST(Hub, ThousandSubscribersOfOneTopicEachReceiveEveryEventInOrder) {
+    Hub hub(quiet(), Logger("test"));
+    const int n = 1000, events = 100;
+    std::vector<std::unique_ptr<SocketPair>> socks;
+    for (int i = 0; i < n; ++i) {
+        auto s = hub.subscribe({"fan"}, "");
+        ASSERT_TRUE(s.status);
+        socks.push_back(std::make_unique<SocketPair>());
+        ASSERT_GE(socks.back()->server, 0);
+        hub.adopt(s.ticket, socks.back()->server);
+    }
+    std::vector<std::string> ids;
+    for (int e = 0; e < events; ++e) ids.push_back(pub(hub, "fan", "event " + std::to_string(e)).id);
+    EXPECT_EQ(hub.topics().at(0).subscribers, static_cast<std::size_t>(n));
+    for (auto &sp : socks) {
+        Received r;
+        ASSERT_TRUE(read_until(sp->client, r, has_ids(events)));
+        ASSERT_EQ(r.ids(), ids);
+    }
+    EXPECT_EQ(hub.stats().delivered, static_cast<std::uint64_t>(n) * events);
+}
+
+TEST(Hub, DropsASlowConsumerAndCountsItWhileOthersGetEverything) {
+    HubLimits l = quiet();
+    l.max_backlog_bytes = 64 * 1024;
+    Hub hub(l, Logger("test"));
+    SocketPair slow, fast;
+    auto s1 = hub.subscribe({"a"}, ""), s2 = hub.subscribe({"a"}, "");
+    hub.adopt(s1.ticket, slow.server);
+    hub.adopt(s2.ticket, fast.server);
+    const std::string payload(4000, 'p');
+    const std::size_t total = 2000;
+    Received r;
+    std::string last;
+    for (std::size_t i = 1; i <= total; ++i) {
+        last = pub(hub, "a", payload).id;
+        if (i % 8 == 0) {
+            ASSERT_TRUE(read_until(fast.client, r, has_ids(i)));
+        }
+    }
+    ASSERT_TRUE(read_until(fast.client, r, has_ids(total), 20s));
+    EXPECT_EQ(r.ids().back(), last);
+    EXPECT_TRUE(wait_for([&] { return hub.stats().slow_consumers_dropped == 1 && hub.stats().subscribers == 1; }));
+    Received s;
+    read_until(slow.client, s, [](const Received &) { return false; }, 10s);
+    EXPECT_TRUE(s.eof);
+}
+
+TEST(Hub, SendsHeartbeatsToIdleSubscribers) {
+    HubLimits l;
+    l.heartbeat = 50ms;
+    Hub hub(l, Logger("test"));
+    auto s = hub.subscribe({"a"}, "");
+    SocketPair sp;
+    hub.adopt(s.ticket, sp.server);
+    Received r;
+    EXPECT_TRUE(read_until(sp.client, r, [](const Received &x) { return x.count_blocks(":") >= 2; }));
+}
+
+TEST(Hub, APeerThatClosesIsRemoved) {
+    Hub hub(quiet(), Logger("test"));
+    auto s = hub.subscribe({"a"}, "");
+    auto sp = std::make_unique<SocketPair>();
+    hub.adopt(s.ticket, sp->server);
+    EXPECT_EQ(hub.stats().subscribers, 1u);
+    EXPECT_EQ(hub.topics().at(0).subscribers, 1u);
+    sp.reset();
+    EXPECT_TRUE(wait_for([&] { return hub.stats().subscribers == 0 && hub.topics().at(0).subscribers == 0; }));
+}
+
+TEST(Hub, CancelForgetsATicket) {
+    Hub hub(quiet(), Logger("test"));
+    auto s = hub.subscribe({"a"}, "");
+    EXPECT_EQ(hub.stats().subscribers, 1u);
+    hub.cancel(s.ticket);
+    EXPECT_TRUE(wait_for([&] { return hub.stats().subscribers == 0; }));
+    SocketPair sp;  // adopting a cancelled ticket just closes the socket
+    hub.adopt(s.ticket, sp.server);
+    Received r;
+    read_until(sp.client, r, [](const Received &) { return false; }, 5s);
+    EXPECT_TRUE(r.eof);
+}
+
+TEST(Hub, DrainSendsRetryAndTheLastChunkAndRefusesNewSubscribers) {
+    Hub hub(quiet(), Logger("test"));
+    std::vector<std::unique_ptr<SocketPair>> socks;
+    for (int i = 0; i < 5; ++i) {
+        auto s = hub.subscribe({"a"}, "");
+        socks.push_back(std::make_unique<SocketPair>());
+        hub.adopt(s.ticket, socks.back()->server);
+    }
+    pub(hub, "a");
+    ASSERT_TRUE(wait_for([&] { return hub.stats().delivered == 5; }));
+    hub.drain(1000ms, 1000ms, 5s);
+    EXPECT_EQ(hub.stats().subscribers, 0u);
+    for (auto &sp : socks) {
+        Received r;
+        read_until(sp->client, r, [](const Received &x) { return x.last_chunk && x.eof; });
+        EXPECT_TRUE(r.last_chunk);
+        EXPECT_FALSE(r.framing_error);
+        auto blocks = r.blocks();
+        ASSERT_EQ(blocks.size(), 2u);
+        ASSERT_EQ(blocks[1].rfind("retry: ", 0), 0u);
+        int ms = std::stoi(blocks[1].substr(7));
+        EXPECT_GE(ms, 1000);
+        EXPECT_LE(ms, 2000);
+    }
+    EXPECT_EQ(hub.subscribe({"a"}, "").status.code(), Status::Code::unavailable);
+}
+
+TEST(Hub, DrainGivesUpAtTheDeadline) {
+    Hub hub(quiet(), Logger("test"));
+    auto s = hub.subscribe({"a"}, "");  // never adopted: cannot be drained
+    auto t0 = std::chrono::steady_clock::now();
+    hub.drain(0ms, 0ms, 100ms);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 100ms);
+    EXPECT_TRUE(wait_for([&] { return hub.stats().subscribers == 0; }));
+}
+
+// ---- limits and stats ----
+
+TEST(Hub, TopicLimitRefusesPublishAndSubscribeThatWouldCreateOneMore) {
+    HubLimits l = quiet();
+    l.max_topics = 2;
+    Hub hub(l, Logger("test"));
+    EXPECT_TRUE(pub(hub, "a").status);
+    auto s = hub.subscribe({"b"}, "");
+    EXPECT_TRUE(s.status);
+    EXPECT_EQ(pub(hub, "c").status.code(), Status::Code::unavailable);
+    EXPECT_EQ(hub.subscribe({"a", "c"}, "").status.code(), Status::Code::unavailable);
+    std::vector<PublishRequest> batch(2);
+    batch[0].topic = "a";
+    batch[1].topic = "d";
+    std::size_t failed = 99;
+    EXPECT_EQ(hub.publish_batch(batch, &failed).at(0).status.code(), Status::Code::unavailable);
+    EXPECT_EQ(failed, 1u);
+    EXPECT_TRUE(pub(hub, "b").status);  // existing topics still work
+    EXPECT_EQ(hub.stats().topics, 2u);
+    EXPECT_EQ(hub.stats().published, 2u);
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, SubscriberLimitRefusesOneMore) {
+    HubLimits l = quiet();
+    l.max_subscribers = 2;
+    Hub hub(l, Logger("test"));
+    auto a = hub.subscribe({"a"}, ""), b = hub.subscribe({"a"}, "");
+    EXPECT_TRUE(a.status && b.status);
+    EXPECT_EQ(hub.subscribe({"a"}, "").status.code(), Status::Code::unavailable);
+    hub.cancel(a.ticket);
+    EXPECT_TRUE(wait_for([&] { return hub.subscribe({"a"}, "").status.is_ok(); }));
+}
+
+TEST(Hub, StatsAndTopicsDescribeTheHub) {
+    HubLimits l = quiet();
+    l.history = 2;
+    Hub hub(l, Logger("test"));
+    pub(hub, "b");
+    pub(hub, "a");
+    pub(hub, "a");
+    auto last = pub(hub, "a", "x", "last-a");
+    auto s = hub.subscribe({"a"}, "");
+    HubStats st = hub.stats();
+    EXPECT_EQ(st.topics, 2u);
+    EXPECT_EQ(st.published, 4u);
+    EXPECT_EQ(st.subscribers, 1u);
+    EXPECT_EQ(st.history_frames, 3u);  // a keeps 2, b keeps 1
+    EXPECT_GT(st.history_bytes, 0u);
+    auto ts = hub.topics();
+    ASSERT_EQ(ts.size(), 2u);
+    EXPECT_EQ(ts[0].name, "a");
+    EXPECT_EQ(ts[0].published, 3u);
+    EXPECT_EQ(ts[0].history_frames, 2u);
+    EXPECT_EQ(ts[0].subscribers, 1u);
+    EXPECT_EQ(ts[0].last_id, "last-a");
+    EXPECT_EQ(ts[1].name, "b");
+    EXPECT_EQ(ts[1].subscribers, 0u);
+    EXPECT_EQ(last.subscribers, 0u);
+    EXPECT_EQ(pub(hub, "a").subscribers, 1u);
+    hub.cancel(s.ticket);
+}
