@@ -1,0 +1,420 @@
+// ssed's HTTP API, in-process: a Hub behind a HubServer on 127.0.0.1, port 0, driven with
+// cpp-httplib's Client and raw sockets (for streams). Reads as the API part of ssed(1).
+#include "ssekit/http_api.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace ssekit;
+
+namespace {
+
+class Ssed {
+public:
+    explicit Ssed(ApiOptions api = {}, HubLimits limits = {})
+        : hub_(limits, Logger("http_api_test", Logger::Level::quiet)),
+          server_(4, [this](std::uint64_t t, int fd) { hub_.adopt(t, fd); }) {
+        install_http_api(server_, hub_, api, Logger("http_api_test", Logger::Level::quiet));
+        auto st = server_.bind("127.0.0.1", 0, port_);
+        EXPECT_TRUE(st.is_ok()) << st.message();
+        thread_ = std::thread([this] { server_.serve(); });
+        while (!server_.is_running()) std::this_thread::sleep_for(1ms);
+    }
+    ~Ssed() {
+        server_.shutdown();
+        thread_.join();
+    }
+    int port() const { return port_; }
+    Hub &hub() { return hub_; }
+    std::unique_ptr<httplib::Client> client() const {
+        auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+        c->set_tcp_nodelay(true);
+        c->set_read_timeout(10);
+        return c;
+    }
+
+private:
+    Hub hub_;
+    HubServer server_;
+    int port_ = 0;
+    std::thread thread_;
+};
+
+// A subscriber on a raw socket: sends the request, collects whatever arrives.
+class Stream {
+public:
+    Stream(int port, const std::string &target, const std::string &headers = "") {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
+        std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n" +
+                          headers + "\r\n";
+        EXPECT_EQ(::send(fd_, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    }
+    ~Stream() { ::close(fd_); }
+
+    // Reads until `needle` appears (true) or 10 s pass or the peer closes (false).
+    bool wait_for(const std::string &needle) {
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (got_.find(needle) == std::string::npos) {
+            if (std::chrono::steady_clock::now() > deadline || closed_) return false;
+            pump(100);
+        }
+        return true;
+    }
+    bool wait_closed() {
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!closed_ && std::chrono::steady_clock::now() < deadline) pump(100);
+        return closed_;
+    }
+    const std::string &got() const { return got_; }
+    std::string head() const { return got_.substr(0, got_.find("\r\n\r\n") + 2); }
+
+private:
+    void pump(int ms) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, ms) <= 0) return;
+        char buf[8192];
+        ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) closed_ = true;
+        else got_.append(buf, static_cast<size_t>(n));
+    }
+    int fd_ = -1;
+    std::string got_;
+    bool closed_ = false;
+};
+
+std::string post(httplib::Client &c, const std::string &path, const std::string &body,
+                 int expect_status, const std::string &type = "text/plain") {
+    auto r = c.Post(path.c_str(), body, type.c_str());
+    EXPECT_TRUE(r);
+    if (!r) return "";
+    EXPECT_EQ(r->status, expect_status) << path << " -> " << r->body;
+    return r->body;
+}
+
+std::size_t published(Hub &hub) { return hub.stats().published; }
+
+}  // namespace
+
+TEST(HttpApi, PublishAnswersTheIdAndTheSubscriberCount) {
+    Ssed ssed;
+    auto c = ssed.client();
+    std::string body = post(*c, "/events/news", "hello", 200);
+    EXPECT_NE(body.find("\"subscribers\":0"), std::string::npos) << body;
+    auto id = std::to_string(ssed.hub().epoch()) + "-1";
+    EXPECT_NE(body.find("\"id\":\"" + id + "\""), std::string::npos) << body;
+    body = post(*c, "/events/news?id=custom-7&event=update&retry=5000", "x", 200);
+    EXPECT_NE(body.find("\"id\":\"custom-7\""), std::string::npos) << body;
+}
+
+TEST(HttpApi, SubscribeSendsExactlyTheStreamHeadersThenRetryAndTheStream) {
+    Ssed ssed;
+    Stream s(ssed.port(), "/events/news", "Accept-Encoding: gzip, br\r\n");
+    ASSERT_TRUE(s.wait_for("retry: 3000\n\n")) << s.got();
+    std::string head = s.head();
+    EXPECT_NE(head.find("HTTP/1.1 200 OK\r\n"), std::string::npos) << head;
+    // No charset: with one, cpp-httplib would compress the stream and hold events back.
+    EXPECT_NE(head.find("\r\nContent-Type: text/event-stream\r\n"), std::string::npos) << head;
+    EXPECT_NE(head.find("\r\nCache-Control: no-cache\r\n"), std::string::npos) << head;
+    EXPECT_NE(head.find("\r\nX-Accel-Buffering: no\r\n"), std::string::npos) << head;
+    EXPECT_NE(head.find("\r\nTransfer-Encoding: chunked\r\n"), std::string::npos) << head;
+    EXPECT_EQ(head.find("Content-Encoding"), std::string::npos) << head;
+
+    auto c = ssed.client();
+    post(*c, "/events/news?event=update", "line one\nline two", 200);
+    EXPECT_TRUE(s.wait_for("event: update\nid: " + std::to_string(ssed.hub().epoch()) +
+                           "-1\ndata: line one\ndata: line two\n\n"))
+        << s.got();
+}
+
+TEST(HttpApi, SeveralTopicsShareOneConnection) {
+    Ssed ssed;
+    Stream path(ssed.port(), "/events/a,b");
+    Stream query(ssed.port(), "/events?topic=a&topic=b");
+    Stream mixed(ssed.port(), "/events/a?topic=b");
+    for (auto *s : {&path, &query, &mixed}) ASSERT_TRUE(s->wait_for("retry:")) << s->got();
+    auto c = ssed.client();
+    post(*c, "/events/a", "to-a", 200);
+    post(*c, "/events/b", "to-b", 200);
+    post(*c, "/events/c", "to-c", 200);
+    for (auto *s : {&path, &query, &mixed}) {
+        EXPECT_TRUE(s->wait_for("data: to-b\n\n")) << s->got();
+        EXPECT_NE(s->got().find("data: to-a\n\n"), std::string::npos);
+        EXPECT_LT(s->got().find("data: to-a"), s->got().find("data: to-b"));
+        EXPECT_EQ(s->got().find("to-c"), std::string::npos);
+    }
+}
+
+TEST(HttpApi, ResumesAfterLastEventIdFromTheHeaderOrTheQuery) {
+    Ssed ssed;
+    auto c = ssed.client();
+    post(*c, "/events/t?id=e1", "one", 200);
+    post(*c, "/events/t?id=e2", "two", 200);
+    post(*c, "/events/t?id=e3", "three", 200);
+    Stream header(ssed.port(), "/events/t", "Last-Event-ID: e1\r\n");
+    Stream camel(ssed.port(), "/events/t?lastEventId=e2");
+    Stream snake(ssed.port(), "/events/t?last_event_id=e2");
+    ASSERT_TRUE(header.wait_for("data: three\n\n")) << header.got();
+    EXPECT_EQ(header.got().find("data: one"), std::string::npos);
+    EXPECT_NE(header.got().find("data: two"), std::string::npos);
+    for (auto *s : {&camel, &snake}) {
+        ASSERT_TRUE(s->wait_for("data: three\n\n")) << s->got();
+        EXPECT_EQ(s->got().find("data: two"), std::string::npos) << s->got();
+        EXPECT_EQ(s->got().find("ssed-gap"), std::string::npos) << s->got();
+    }
+}
+
+TEST(HttpApi, AnUnknownLastEventIdGetsAGapNoticeThenTheWholeHistory) {
+    Ssed ssed;
+    auto c = ssed.client();
+    post(*c, "/events/t", "kept", 200);
+    Stream s(ssed.port(), "/events/t", "Last-Event-ID: 1-5\r\n");
+    ASSERT_TRUE(s.wait_for("data: kept\n\n")) << s.got();
+    std::string gap = "event: ssed-gap\ndata: {\"reason\":\"earlier_run\",\"last_event_id\":\"1-5\"}\n\n";
+    auto at = s.got().find(gap);
+    ASSERT_NE(at, std::string::npos) << s.got();
+    EXPECT_LT(s.got().find("retry: 3000"), at);
+    EXPECT_LT(at, s.got().find("data: kept"));
+}
+
+TEST(HttpApi, ABatchIsPublishedWhole) {
+    Ssed ssed;
+    auto c = ssed.client();
+    std::string batch = "{\"data\":\"a\"}\n\n{\"event\":\"e\",\"data\":\"b\",\"id\":\"b-id\"}\r\n"
+                        "{\"topic\":\"other\",\"data\":{\"k\":1}}\n";
+    std::string body = post(*c, "/events/t", batch, 200, "application/x-ndjson");
+    EXPECT_NE(body.find("\"published\":3"), std::string::npos) << body;
+    EXPECT_NE(body.find("\"first_id\":\"" + std::to_string(ssed.hub().epoch()) + "-1\""),
+              std::string::npos) << body;
+    EXPECT_NE(body.find("\"last_id\":\"" + std::to_string(ssed.hub().epoch()) + "-3\""),
+              std::string::npos) << body;
+    Stream other(ssed.port(), "/events/other", "Last-Event-ID: b-id\r\n");
+    EXPECT_TRUE(other.wait_for("data: {\"k\":1}\n\n")) << other.got();
+}
+
+TEST(HttpApi, ABadBatchLineIsNamedAndNothingIsPublished) {
+    Ssed ssed;
+    auto c = ssed.client();
+    std::string body = post(*c, "/events/t", "{\"data\":\"ok\"}\nnot json\n", 400, "application/x-ndjson");
+    EXPECT_NE(body.find("\"error\":\"line 2: "), std::string::npos) << body;
+    body = post(*c, "/events/t", "{\"data\":\"ok\"}\n{\"id\":\"a\\nb\",\"data\":\"x\"}\n", 400,
+                "application/x-ndjson");
+    EXPECT_NE(body.find("line 2"), std::string::npos) << body;
+    body = post(*c, "/events/t", "{\"data\":\"ok\"}\n{\"topic\":\"no spaces\",\"data\":\"x\"}\n", 400,
+                "application/x-ndjson");
+    EXPECT_NE(body.find("line 2"), std::string::npos) << body;
+    EXPECT_EQ(published(ssed.hub()), 0u);
+    post(*c, "/events/t", "\n\n", 400, "application/x-ndjson");
+}
+
+TEST(HttpApi, RefusesBadTopicsIdsEventsAndRetriesWith400) {
+    Ssed ssed;
+    auto c = ssed.client();
+    std::string body = post(*c, "/events/has%20space", "x", 400);
+    EXPECT_NE(body.find("invalid topic"), std::string::npos) << body;
+    post(*c, "/events/a,b", "x", 400);  // publish goes to one topic
+    post(*c, "/events/" + std::string(129, 'x'), "x", 400);
+    body = post(*c, "/events/t?id=a%0Ab", "x", 400);
+    EXPECT_NE(body.find("id contains a line break"), std::string::npos) << body;
+    post(*c, "/events/t?event=a%0Db", "x", 400);
+    post(*c, "/events/t?retry=soon", "x", 400);
+    auto r = c->Get("/events/bad%20topic");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+    r = c->Get("/events");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    EXPECT_EQ(published(ssed.hub()), 0u);
+}
+
+TEST(HttpApi, RefusesBodiesOverTheLimitWith413AndKeepsServing) {
+    ApiOptions api;
+    api.max_body = 16;
+    api.max_batch_body = 64;
+    Ssed ssed(api);
+    auto c = ssed.client();
+    c->set_keep_alive(true);
+    std::string body = post(*c, "/events/t", std::string(17, 'x'), 413);
+    EXPECT_NE(body.find("larger than 16 bytes"), std::string::npos) << body;
+    post(*c, "/events/t", std::string(16, 'x'), 200);  // the connection still works
+    post(*c, "/events/t", "{\"data\":\"" + std::string(40, 'y') + "\"}\n", 200, "application/x-ndjson");
+    post(*c, "/events/t", std::string(65, 'z'), 413, "application/x-ndjson");
+    post(*c, "/events/t", std::string(10000, 'z'), 413);  // past cpp-httplib's own limit too
+    EXPECT_EQ(published(ssed.hub()), 2u);
+}
+
+TEST(HttpApi, TokensGuardPublishingAndSubscribingSeparately) {
+    ApiOptions api;
+    api.publish_token = "pub-secret";
+    api.subscribe_token = "sub-secret";
+    Ssed ssed(api);
+    auto c = ssed.client();
+    auto r = c->Post("/events/t", "x", "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+    EXPECT_EQ(r->get_header_value("WWW-Authenticate").rfind("Bearer", 0), 0u);
+    httplib::Headers wrong{{"Authorization", "Bearer sub-secret"}};
+    r = c->Post("/events/t", wrong, "x", "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+    httplib::Headers right{{"Authorization", "Bearer pub-secret"}};
+    r = c->Post("/events/t", right, "x", "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+
+    r = c->Get("/events/t");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+    r = c->Get("/topics");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+    Stream by_header(ssed.port(), "/events/t", "Authorization: Bearer sub-secret\r\n");
+    Stream by_query(ssed.port(), "/events/t?access_token=sub-secret");
+    ASSERT_TRUE(by_header.wait_for("retry:"));
+    ASSERT_TRUE(by_query.wait_for("retry:"));
+    r = c->Post("/events/t?access_token=pub-secret", "y", "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(by_header.wait_for("data: y\n\n")) << by_header.got();
+    EXPECT_TRUE(by_query.wait_for("data: y\n\n")) << by_query.got();
+}
+
+TEST(HttpApi, CorsAnswersAllowedOriginsOnly) {
+    ApiOptions api;
+    api.cors_origins = {"https://app.example"};
+    Ssed ssed(api);
+    auto c = ssed.client();
+    httplib::Headers allowed{{"Origin", "https://app.example"},
+                             {"Access-Control-Request-Method", "POST"}};
+    auto r = c->Options("/events/t", allowed);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 204);
+    EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "https://app.example");
+    EXPECT_EQ(r->get_header_value("Access-Control-Allow-Methods"), "GET, POST, OPTIONS");
+    EXPECT_EQ(r->get_header_value("Access-Control-Allow-Headers"),
+              "Authorization, Content-Type, Last-Event-ID");
+    EXPECT_FALSE(r->get_header_value("Access-Control-Max-Age").empty());
+    r = c->Post("/events/t", httplib::Headers{{"Origin", "https://app.example"}}, "x", "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "https://app.example");
+
+    httplib::Headers other{{"Origin", "https://evil.example"}};
+    r = c->Options("/events/t", other);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->has_header("Access-Control-Allow-Origin"));
+    EXPECT_FALSE(r->has_header("Access-Control-Allow-Methods"));
+    r = c->Get("/healthz", other);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->has_header("Access-Control-Allow-Origin"));
+
+    Stream s(ssed.port(), "/events/t", "Origin: https://app.example\r\n");
+    ASSERT_TRUE(s.wait_for("retry:"));
+    EXPECT_NE(s.head().find("Access-Control-Allow-Origin: https://app.example"), std::string::npos);
+}
+
+TEST(HttpApi, AStarOriginAllowsAnyOrigin) {
+    ApiOptions api;
+    api.cors_origins = {"*"};
+    Ssed ssed(api);
+    auto c = ssed.client();
+    auto r = c->Get("/healthz", httplib::Headers{{"Origin", "http://localhost:3000"}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "http://localhost:3000");
+}
+
+TEST(HttpApi, ServesHealthMetricsTopicsAndThePage) {
+    Ssed ssed;
+    auto c = ssed.client();
+    Stream s(ssed.port(), "/events/alpha");
+    ASSERT_TRUE(s.wait_for("retry:"));
+    post(*c, "/events/alpha", "x", 200);
+    ASSERT_TRUE(s.wait_for("data: x\n\n"));
+
+    auto r = c->Get("/healthz");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "ok\n");
+
+    r = c->Get("/metrics");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    for (const char *m : {"ssed_subscribers", "ssed_topics", "ssed_published_total",
+                          "ssed_delivered_total", "ssed_slow_consumers_dropped_total",
+                          "ssed_history_frames", "ssed_history_bytes"}) {
+        EXPECT_NE(r->body.find(std::string("# HELP ") + m + " "), std::string::npos) << m;
+        EXPECT_NE(r->body.find(std::string("# TYPE ") + m + " "), std::string::npos) << m;
+    }
+    EXPECT_NE(r->body.find("\nssed_published_total 1\n"), std::string::npos) << r->body;
+    EXPECT_NE(r->body.find("\nssed_topics 1\n"), std::string::npos) << r->body;
+
+    r = c->Get("/topics");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body.rfind("[{\"topic\":\"alpha\",", 0), 0u) << r->body;
+
+    r = c->Get("/");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->get_header_value("Content-Type").rfind("text/html", 0), 0u);
+    EXPECT_NE(r->body.find("EventSource"), std::string::npos);
+    EXPECT_EQ(r->body.find("http://"), std::string::npos) << "the page must not load external assets";
+    EXPECT_EQ(r->body.find("https://"), std::string::npos) << "the page must not load external assets";
+
+    r = c->Get("/no/such/thing");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404);
+    EXPECT_EQ(r->body, "{\"error\":\"not found\"}\n");
+}
+
+TEST(HttpApi, SubscriberAndTopicLimitsAnswer503) {
+    HubLimits limits;
+    limits.max_subscribers = 1;
+    limits.max_topics = 2;
+    Ssed ssed({}, limits);
+    Stream first(ssed.port(), "/events/t");
+    ASSERT_TRUE(first.wait_for("retry:"));
+    auto c = ssed.client();
+    auto r = c->Get("/events/t");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_NE(r->body.find("\"error\":"), std::string::npos);
+    post(*c, "/events/u", "x", 200);
+    post(*c, "/events/v", "x", 503);
+}
+
+TEST(HttpApi, ASubscriberThatLeavesBeforeTheHandOffFreesItsSlot) {
+    HubLimits limits;
+    limits.max_subscribers = 1;
+    Ssed ssed({}, limits);
+    auto c = ssed.client();
+    // HEAD runs the handler but never the provider: the subscription must be released.
+    auto r = c->Head("/events/t");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    Stream s(ssed.port(), "/events/t");
+    EXPECT_TRUE(s.wait_for("retry:")) << s.got();
+}
+
+TEST(HttpApi, TokensCompareEqualOnlyWhenIdentical) {
+    EXPECT_TRUE(tokens_equal("secret", "secret"));
+    EXPECT_TRUE(tokens_equal("", ""));
+    EXPECT_FALSE(tokens_equal("secret", "secreT"));
+    EXPECT_FALSE(tokens_equal("secret", "secret2"));
+    EXPECT_FALSE(tokens_equal("", "x"));
+}
