@@ -26,6 +26,7 @@ Logger::Level SsedOptions::log_level() const {
 }
 
 void bind_ssed_options(CLI::App &app, SsedOptions &o) {
+    app.name("ssed");
     app.description("ssed: a Server-Sent Events hub. Subscribers GET /events/{topic}, publishers "
                     "POST /events/{topic}.");
     app.set_version_flag("-V,--version", std::string("ssed ") + SSEKIT_VERSION);
