@@ -1,0 +1,108 @@
+"""ssed's HTTP policy: CORS allow-list and preflight, bearer tokens (flags or environment),
+and limits answered with clear 4xx/503 JSON errors."""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname(__file__), "..", "support")))
+from ssed_fixture import ProcTestCase, Ssed  # noqa: E402
+
+
+class Cors(ProcTestCase):
+    def test_preflight_from_an_allowed_origin(self):
+        ssed = Ssed(self, "--cors-origin", "https://app.example", "--cors-origin", "http://localhost:3000")
+        status, h, _ = ssed.request("OPTIONS", "/events/t", headers={
+            "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type"})
+        self.assertEqual(status, 204)
+        self.assertEqual(h["access-control-allow-origin"], "http://localhost:3000")
+        self.assertEqual(h["access-control-allow-methods"], "GET, POST, OPTIONS")
+        self.assertEqual(h["access-control-allow-headers"], "Authorization, Content-Type, Last-Event-ID")
+        self.assertIn("access-control-max-age", h)
+        s = ssed.subscribe("/events/t", {"Origin": "https://app.example"})
+        self.addCleanup(s.close)
+        self.assertEqual(s.wait_status(), 200)
+        self.assertEqual(s.headers["access-control-allow-origin"], "https://app.example")
+
+    def test_an_origin_not_on_the_list_gets_no_cors_headers(self):
+        ssed = Ssed(self, "--cors-origin", "https://app.example")
+        status, h, _ = ssed.request("OPTIONS", "/events/t", headers={"Origin": "https://evil.example"})
+        self.assertEqual(status, 204)
+        self.assertFalse([k for k in h if k.startswith("access-control-")], h)
+        status, h, _ = ssed.publish("t", "x", headers={"Origin": "https://evil.example"})
+        self.assertEqual(status, 200)
+        self.assertNotIn("access-control-allow-origin", h)
+
+    def test_without_cors_origins_no_cors_headers_at_all(self):
+        ssed = Ssed(self)
+        _, h, _ = ssed.request("GET", "/healthz", headers={"Origin": "https://app.example"})
+        self.assertNotIn("access-control-allow-origin", h)
+
+
+class Tokens(ProcTestCase):
+    def test_publish_and_subscribe_tokens_are_separate(self):
+        ssed = Ssed(self, "--publish-token", "p-secret", "--subscribe-token", "s-secret")
+        status, h, body = ssed.publish("t", "x")
+        self.assertEqual(status, 401)
+        self.assertTrue(h["www-authenticate"].startswith("Bearer"))
+        self.assertIn("error", json.loads(body))
+        self.assertEqual(ssed.publish("t", "x", headers={"Authorization": "Bearer s-secret"})[0], 401)
+        s = ssed.subscribe("/events/t")
+        self.addCleanup(s.close)
+        self.assertEqual(s.wait_status(), 401)
+        ok = ssed.subscribe("/events/t?access_token=s-secret")
+        self.addCleanup(ok.close)
+        ok.wait_text("retry:")
+        self.assertEqual(ssed.publish("t", "x", headers={"Authorization": "Bearer p-secret"})[0], 200)
+        self.assertEqual(ssed.publish("t", "y", access_token="p-secret")[0], 200)
+        self.assertEqual([e["data"] for e in ok.wait_events(2)], ["x", "y"])
+
+    def test_tokens_come_from_the_environment_too(self):
+        ssed = Ssed(self, env={"SSED_PUBLISH_TOKEN": "from-env"})
+        self.assertEqual(ssed.publish("t", "x")[0], 401)
+        self.assertEqual(ssed.publish("t", "x", headers={"Authorization": "Bearer from-env"})[0], 200)
+
+
+class Limits(ProcTestCase):
+    def test_bodies_over_max_body_get_413(self):
+        ssed = Ssed(self, "--max-body", "1k")
+        self.assertEqual(ssed.publish("t", "x" * 1024)[0], 200)
+        status, _, body = ssed.publish("t", "x" * 1025)
+        self.assertEqual(status, 413)
+        self.assertIn("larger than 1024 bytes", json.loads(body)["error"])
+        rc, out, err = self.run_tool(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20",
+                                      "--data-binary", "@-", f"{ssed.url}/events/t"], input="y" * 5000000)
+        self.assertEqual(out, "413", err)
+        self.assertEqual(ssed.metric("ssed_published_total"), 1)
+
+    def test_bad_topics_ids_and_json_lines_get_400(self):
+        ssed = Ssed(self)
+        for path in ["/events/no%20spaces", "/events/" + "x" * 129, "/events/t?id=a%0Ab", "/events/t?event=a%0Db",
+                     "/events/t?retry=later"]:
+            status, _, body = ssed.request("POST", path, b"x")
+            self.assertEqual(status, 400, path)
+            self.assertIn("error", json.loads(body))
+        status, _, body = ssed.request("POST", "/events/t", b'{"data":"fine"}\n{"data":\n',
+                                       {"Content-Type": "application/x-ndjson"})
+        self.assertEqual(status, 400)
+        self.assertTrue(json.loads(body)["error"].startswith("line 2: "), body)
+        self.assertEqual(ssed.metric("ssed_published_total"), 0)
+
+    def test_subscriber_and_topic_limits_get_503(self):
+        ssed = Ssed(self, "--max-subscribers", "2", "--max-topics", "2")
+        streams = [ssed.subscribe("/events/a"), ssed.subscribe("/events/b")]
+        for s in streams:
+            self.addCleanup(s.close)
+            s.wait_text("retry:")
+        third = ssed.subscribe("/events/a")
+        self.addCleanup(third.close)
+        self.assertEqual(third.wait_status(), 503)
+        self.assertEqual(ssed.publish("a", "x")[0], 200)
+        status, _, body = ssed.publish("c", "x")
+        self.assertEqual(status, 503)
+        self.assertIn("error", json.loads(body))
+
+
+if __name__ == "__main__":
+    unittest.main()
