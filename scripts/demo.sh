@@ -35,7 +35,7 @@ echo '$ sse-pub --server '"$url"' demo "hello from sse-pub"'
 echo '$ printf "line one\nline two\n" | sse-pub -s --event note demo'
 printf 'line one\nline two\n' | "$bin/sse-pub" --server "$url" -s --event note demo
 echo '$ curl -d "hello from curl" '"$url"'/events/demo'
-curl -fsS -d "hello from curl" "$url/events/demo"; echo
+curl -fsS -d "hello from curl" "$url/events/demo"
 
 wait "$tail_pid"
 echo "sse-tail --format json --count 3 $url/events/demo printed:"
