@@ -9,7 +9,9 @@
 // which is how duplicates and reordering are told apart from loss.
 //
 // Modes
-//   fanout   subscribers + publishing as fast as the server answers, for --duration seconds
+//   fanout   subscribers + publishing as fast as the server answers, for --duration seconds,
+//            but never more than --window events ahead of what the subscribers have received
+//            (closed loop; --window 0 publishes open loop)
 //   latency  subscribers + publishing at --rate events/s, for --duration seconds
 //   idle     subscribers only; prints a "connected" line, then holds them until SIGUSR1,
 //            SIGTERM or SIGINT, or --duration seconds, and prints the result line
@@ -52,7 +54,7 @@ namespace {
 constexpr int kMaxPublishers = 64;
 
 struct Options {
-    std::string mode;  // fanout | latency | idle
+    std::string mode; // fanout | latency | idle
     std::string host = "127.0.0.1";
     int port = 0;
     std::string sub_path = "/events/bench";
@@ -62,20 +64,22 @@ struct Options {
     double connect_timeout = 30;
     int publishers = 4;
     double rate = 0;  // events/s; 0 = as fast as possible
+    int window = 100; // fast mode: events ahead of the average subscriber (0 = open loop)
     double duration = 5;
-    double drain_timeout = 5;
-    int settle_ms = 200;  // pause between "all subscribed" and the first publish
+    double drain_timeout = 30;
+    int settle_ms = 200; // pause between "all subscribed" and the first publish
     std::string label;
 };
 
 [[noreturn]] void usage(const char *why) {
-    std::fprintf(stderr,
-                 "sse-loadgen: error: %s\n"
-                 "usage: sse-loadgen fanout|latency|idle --url http://127.0.0.1:PORT\n"
-                 "         [--sub-path P] [--pub-path P] [--subs N] [--connect-inflight N]\n"
-                 "         [--connect-timeout S] [--publishers K] [--rate R] [--duration S]\n"
-                 "         [--drain-timeout S] [--settle-ms MS] [--label NAME]\n",
-                 why);
+    std::fprintf(
+        stderr,
+        "sse-loadgen: error: %s\n"
+        "usage: sse-loadgen fanout|latency|idle --url http://127.0.0.1:PORT\n"
+        "         [--sub-path P] [--pub-path P] [--subs N] [--connect-inflight N]\n"
+        "         [--connect-timeout S] [--publishers K] [--rate R] [--window W] [--duration S]\n"
+        "         [--drain-timeout S] [--settle-ms MS] [--label NAME]\n",
+        why);
     std::exit(64);
 }
 
@@ -104,7 +108,8 @@ Options parse_args(int argc, char **argv) {
             auto colon = u.rfind(':');
             if (colon == std::string_view::npos) usage("--url needs a port");
             o.host = std::string(u.substr(0, colon));
-            o.port = static_cast<int>(parse_number("--url port", std::string(u.substr(colon + 1)).c_str()));
+            o.port = static_cast<int>(
+                parse_number("--url port", std::string(u.substr(colon + 1)).c_str()));
         } else if (k == "--sub-path") {
             o.sub_path = v;
         } else if (k == "--pub-path") {
@@ -112,14 +117,18 @@ Options parse_args(int argc, char **argv) {
         } else if (k == "--subs") {
             o.subs = static_cast<int>(parse_number("--subs", v));
         } else if (k == "--connect-inflight") {
-            o.connect_inflight = std::max(1, static_cast<int>(parse_number("--connect-inflight", v)));
+            o.connect_inflight =
+                std::max(1, static_cast<int>(parse_number("--connect-inflight", v)));
         } else if (k == "--connect-timeout") {
             o.connect_timeout = parse_number("--connect-timeout", v);
         } else if (k == "--publishers") {
             o.publishers = static_cast<int>(parse_number("--publishers", v));
-            if (o.publishers < 1 || o.publishers > kMaxPublishers) usage("--publishers must be 1..64");
+            if (o.publishers < 1 || o.publishers > kMaxPublishers)
+                usage("--publishers must be 1..64");
         } else if (k == "--rate") {
             o.rate = parse_number("--rate", v);
+        } else if (k == "--window") {
+            o.window = static_cast<int>(parse_number("--window", v));
         } else if (k == "--duration") {
             o.duration = parse_number("--duration", v);
         } else if (k == "--drain-timeout") {
@@ -156,8 +165,10 @@ std::string_view header_value(std::string_view head, std::string_view name) {
         std::size_t b = pos + name.size() + 1;
         std::size_t e = head.find("\r\n", b);
         if (e == std::string_view::npos) e = head.size();
-        while (b < e && (head[b] == ' ' || head[b] == '\t')) ++b;
-        while (e > b && (head[e - 1] == ' ' || head[e - 1] == '\t')) --e;
+        while (b < e && (head[b] == ' ' || head[b] == '\t'))
+            ++b;
+        while (e > b && (head[e - 1] == ' ' || head[e - 1] == '\t'))
+            --e;
         return head.substr(b, e - b);
     }
     return {};
@@ -165,7 +176,8 @@ std::string_view header_value(std::string_view head, std::string_view name) {
 
 bool contains_token(std::string_view v, std::string_view token) {
     std::string low(v);
-    for (char &c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char &c : low)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return low.find(token) != std::string::npos;
 }
 
@@ -177,9 +189,9 @@ int status_code(std::string_view head) {
     return code;
 }
 
-// Latency histogram: 1 µs buckets up to 65.536 ms, then one bucket per power of two.
+// Latency histogram: 1 µs buckets up to 65.536 ms, then 64 buckets per power of two (1.6 %).
 class Histogram {
-public:
+  public:
     void add(std::int64_t ns) {
         std::int64_t us = std::max<std::int64_t>(0, ns / 1000);
         max_ns_ = std::max(max_ns_, ns);
@@ -187,8 +199,9 @@ public:
         if (us < kLinear) {
             ++linear_[static_cast<std::size_t>(us)];
         } else {
-            int b = 63 - __builtin_clzll(static_cast<unsigned long long>(us));
-            ++log_[static_cast<std::size_t>(b)];
+            int b = 63 - __builtin_clzll(static_cast<unsigned long long>(us)); // b >= 16
+            auto sub = static_cast<std::size_t>((us >> (b - 6)) & 63);
+            ++log_[static_cast<std::size_t>(b - 16) * 64 + sub];
         }
     }
     // Returns the p-quantile in milliseconds (bucket lower bound), 0 when empty.
@@ -198,17 +211,20 @@ public:
         std::uint64_t seen = 0;
         for (std::size_t i = 0; i < linear_.size(); ++i)
             if ((seen += linear_[i]) >= rank) return double(i) / 1000.0;
-        for (std::size_t b = 0; b < log_.size(); ++b)
-            if ((seen += log_[b]) >= rank) return double(1ULL << b) / 1000.0;
+        for (std::size_t i = 0; i < log_.size(); ++i) {
+            if ((seen += log_[i]) < rank) continue;
+            std::size_t b = i / 64 + 16, sub = i % 64;
+            return double((64 + sub) << (b - 6)) / 1000.0;
+        }
         return double(max_ns_) / 1e6;
     }
     double max_ms() const { return double(max_ns_) / 1e6; }
     std::uint64_t count() const { return count_; }
 
-private:
+  private:
     static constexpr std::int64_t kLinear = 65536;
     std::vector<std::uint64_t> linear_ = std::vector<std::uint64_t>(kLinear);
-    std::array<std::uint64_t, 64> log_{};
+    std::vector<std::uint64_t> log_ = std::vector<std::uint64_t>(48 * 64);
     std::int64_t max_ns_ = 0;
     std::uint64_t count_ = 0;
 };
@@ -219,7 +235,9 @@ private:
 
 enum class Kind : std::uint32_t { sub = 1, pub = 2, signal = 3 };
 
-std::uint64_t tag(Kind k, std::size_t index) { return (std::uint64_t(k) << 32) | index; }
+std::uint64_t tag(Kind k, std::size_t index) {
+    return (std::uint64_t(k) << 32) | index;
+}
 
 // Incremental de-chunker: feeds the payload of a chunked body to `sink`, returns false on a
 // framing error. Chunk extensions are ignored, trailers are not expected (the stream never ends
@@ -235,7 +253,7 @@ struct Dechunker {
             switch (st) {
             case St::size: {
                 char c = *p++;
-                int d = (c >= '0' && c <= '9') ? c - '0'
+                int d = (c >= '0' && c <= '9')   ? c - '0'
                         : (c >= 'a' && c <= 'f') ? c - 'a' + 10
                         : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                                  : -1;
@@ -260,7 +278,8 @@ struct Dechunker {
                 }
                 break;
             case St::data: {
-                auto take = static_cast<std::size_t>(std::min<std::uint64_t>(left, std::uint64_t(end - p)));
+                auto take =
+                    static_cast<std::size_t>(std::min<std::uint64_t>(left, std::uint64_t(end - p)));
                 sink(p, take);
                 p += take;
                 left -= take;
@@ -268,14 +287,18 @@ struct Dechunker {
                 break;
             }
             case St::data_cr:
-                if (*p == '\r') { ++p; st = St::data_lf; break; }
+                if (*p == '\r') {
+                    ++p;
+                    st = St::data_lf;
+                    break;
+                }
                 [[fallthrough]];
             case St::data_lf:
                 if (*p++ != '\n') return false;
                 st = St::size;
                 break;
             case St::done:
-                return true;  // the server ended the stream; the caller sees EOF next
+                return true; // the server ended the stream; the caller sees EOF next
             }
         }
         return true;
@@ -289,12 +312,12 @@ struct Sub {
     SubState st = SubState::idle;
     bool chunked = false;
     Dechunker dechunk;
-    std::string head;      // response head, until the blank line
-    std::string partial;   // an event-stream line split across reads
+    std::string head;    // response head, until the blank line
+    std::string partial; // an event-stream line split across reads
     std::uint64_t received = 0;
     std::uint64_t duplicates = 0;
     std::uint64_t out_of_order = 0;
-    std::array<std::int64_t, kMaxPublishers> last{};  // last n seen per publisher (-1: none)
+    std::array<std::int64_t, kMaxPublishers> last{}; // last n seen per publisher (-1: none)
 };
 
 enum class PubState : std::uint8_t { connecting, idle, writing, reading, dead };
@@ -305,11 +328,11 @@ struct Pub {
     std::string out;
     std::size_t out_off = 0;
     std::string in;
-    std::size_t body_need = 0;  // bytes of body still expected (Content-Length)
+    std::size_t body_need = 0; // bytes of body still expected (Content-Length)
     bool body_chunked = false;
     bool head_done = false;
     bool close_after = false;
-    std::int64_t next_n = 0;  // this publisher's next event index
+    std::int64_t next_n = 0; // this publisher's next event index
 };
 
 int make_socket() {
@@ -325,17 +348,20 @@ int make_socket() {
 // ------------------------------------------------------------------------------------------
 
 class LoadGen {
-public:
+  public:
     explicit LoadGen(Options o) : o_(std::move(o)) {
         subs_.resize(static_cast<std::size_t>(o_.subs));
-        for (auto &s : subs_) s.last.fill(-1);
+        for (auto &s : subs_)
+            s.last.fill(-1);
         addr_.sin_family = AF_INET;
         addr_.sin_port = htons(static_cast<std::uint16_t>(o_.port));
-        if (inet_pton(AF_INET, o_.host.c_str(), &addr_.sin_addr) != 1) usage("--url host must be an IPv4 address");
-        sub_request_ = "GET " + o_.sub_path + " HTTP/1.1\r\nHost: " + o_.host + ":" + std::to_string(o_.port) +
+        if (inet_pton(AF_INET, o_.host.c_str(), &addr_.sin_addr) != 1)
+            usage("--url host must be an IPv4 address");
+        sub_request_ = "GET " + o_.sub_path + " HTTP/1.1\r\nHost: " + o_.host + ":" +
+                       std::to_string(o_.port) +
                        "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
-        pub_head_ = "POST " + o_.pub_path + " HTTP/1.1\r\nHost: " + o_.host + ":" + std::to_string(o_.port) +
-                    "\r\nContent-Type: text/plain\r\nContent-Length: ";
+        pub_head_ = "POST " + o_.pub_path + " HTTP/1.1\r\nHost: " + o_.host + ":" +
+                    std::to_string(o_.port) + "\r\nContent-Type: text/plain\r\nContent-Length: ";
         ep_ = epoll_create1(EPOLL_CLOEXEC);
         if (ep_ < 0) die("epoll_create1");
         sigset_t set;
@@ -349,8 +375,10 @@ public:
         add(sigfd_, EPOLLIN, tag(Kind::signal, 0));
     }
     ~LoadGen() {
-        for (auto &s : subs_) if (s.fd >= 0) close(s.fd);
-        for (auto &p : pubs_) if (p.fd >= 0) close(p.fd);
+        for (auto &s : subs_)
+            if (s.fd >= 0) close(s.fd);
+        for (auto &p : pubs_)
+            if (p.fd >= 0) close(p.fd);
         close(sigfd_);
         close(ep_);
     }
@@ -372,7 +400,7 @@ public:
         return 0;
     }
 
-private:
+  private:
     [[noreturn]] static void die(const char *what) {
         std::fprintf(stderr, "sse-loadgen: error: %s: %s\n", what, std::strerror(errno));
         std::exit(71);
@@ -399,14 +427,16 @@ private:
             if (now >= deadline) break;
             // Wake at least every 100 ms so done() conditions on time are checked.
             std::int64_t wait_ns = std::min<std::int64_t>(deadline - now, 100000000);
-            if (next_due_ns_ > 0) wait_ns = std::min(wait_ns, std::max<std::int64_t>(0, next_due_ns_ - now));
+            if (next_due_ns_ > 0)
+                wait_ns = std::min(wait_ns, std::max<std::int64_t>(0, next_due_ns_ - now));
             int timeout = static_cast<int>((wait_ns + 999999) / 1000000);
             int n = epoll_wait(ep_, evs.data(), static_cast<int>(evs.size()), timeout);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 die("epoll_wait");
             }
-            for (int i = 0; i < n; ++i) dispatch(evs[static_cast<std::size_t>(i)]);
+            for (int i = 0; i < n; ++i)
+                dispatch(evs[static_cast<std::size_t>(i)]);
             if (publishing_) pump_publishers();
         }
     }
@@ -414,14 +444,18 @@ private:
     void dispatch(const epoll_event &ev) {
         auto kind = static_cast<Kind>(ev.data.u64 >> 32);
         auto idx = static_cast<std::size_t>(ev.data.u64 & 0xffffffffu);
-        if (kind == Kind::sub) on_sub(idx, ev.events);
-        else if (kind == Kind::pub) on_pub(idx, ev.events);
-        else on_signal();
+        if (kind == Kind::sub)
+            on_sub(idx, ev.events);
+        else if (kind == Kind::pub)
+            on_pub(idx, ev.events);
+        else
+            on_signal();
     }
 
     void on_signal() {
         signalfd_siginfo si{};
-        while (read(sigfd_, &si, sizeof si) == sizeof si) stop_ = true;
+        while (read(sigfd_, &si, sizeof si) == sizeof si)
+            stop_ = true;
     }
 
     // ---- subscribers --------------------------------------------------------------------
@@ -431,7 +465,8 @@ private:
         std::int64_t deadline = t0 + std::int64_t(o_.connect_timeout * 1e9);
         std::size_t next = 0;
         auto refill = [&] {
-            while (inflight_ < o_.connect_inflight && next < subs_.size()) start_sub(next++);
+            while (inflight_ < o_.connect_inflight && next < subs_.size())
+                start_sub(next++);
         };
         refill();
         loop_until(
@@ -443,14 +478,19 @@ private:
         connect_s_ = double(now_ns() - t0) / 1e9;
         // Whatever is still in flight did not get in within the bound.
         for (auto &s : subs_) {
-            if (s.st == SubState::connecting || s.st == SubState::headers || s.st == SubState::idle) {
-                if (s.fd >= 0) { close(s.fd); s.fd = -1; }
+            if (s.st == SubState::connecting || s.st == SubState::headers ||
+                s.st == SubState::idle) {
+                if (s.fd >= 0) {
+                    close(s.fd);
+                    s.fd = -1;
+                }
                 s.st = SubState::failed;
                 ++subs_timed_out_;
             }
         }
         inflight_ = 0;
-        for (auto &s : subs_) subs_ok_ += s.st == SubState::streaming;
+        for (auto &s : subs_)
+            subs_ok_ += s.st == SubState::streaming;
     }
 
     void start_sub(std::size_t i) {
@@ -473,7 +513,10 @@ private:
     }
 
     void fail_sub(Sub &s) {
-        if (s.fd >= 0) { close(s.fd); s.fd = -1; }
+        if (s.fd >= 0) {
+            close(s.fd);
+            s.fd = -1;
+        }
         if (s.st == SubState::connecting || s.st == SubState::headers) --inflight_;
         s.st = SubState::failed;
         ++subs_failed_;
@@ -485,10 +528,16 @@ private:
             int err = 0;
             socklen_t len = sizeof err;
             getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-            if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) { fail_sub(s); return; }
+            if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+                fail_sub(s);
+                return;
+            }
             // The request is tiny: one send fits the empty socket buffer.
             ssize_t w = send(s.fd, sub_request_.data(), sub_request_.size(), MSG_NOSIGNAL);
-            if (w != static_cast<ssize_t>(sub_request_.size())) { fail_sub(s); return; }
+            if (w != static_cast<ssize_t>(sub_request_.size())) {
+                fail_sub(s);
+                return;
+            }
             s.st = SubState::headers;
             mod(s.fd, EPOLLIN | EPOLLRDHUP, tag(Kind::sub, i));
             return;
@@ -497,7 +546,10 @@ private:
         ssize_t n = read(s.fd, buf_.data(), buf_.size());
         if (n <= 0) {
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-            if (s.st == SubState::headers) { fail_sub(s); return; }
+            if (s.st == SubState::headers) {
+                fail_sub(s);
+                return;
+            }
             close(s.fd);
             s.fd = -1;
             s.st = SubState::closed;
@@ -518,11 +570,14 @@ private:
                 return;
             }
             std::string_view head(s.head.data(), end + 2);
-            if (status_code(head) != 200) { fail_sub(s); return; }
+            if (status_code(head) != 200) {
+                fail_sub(s);
+                return;
+            }
             s.chunked = contains_token(header_value(head, "transfer-encoding"), "chunked");
             --inflight_;
             s.st = SubState::streaming;
-            std::size_t body_at = end + 4 - old;  // offset of the body inside this read
+            std::size_t body_at = end + 4 - old; // offset of the body inside this read
             p += body_at;
             len -= body_at;
             std::string().swap(s.head);
@@ -570,7 +625,8 @@ private:
         if (l.substr(0, 2) != "t=") return;
         std::int64_t t = 0, seq = 0;
         auto r1 = std::from_chars(l.data() + 2, l.data() + l.size(), t);
-        if (r1.ec != std::errc() || std::size_t(l.data() + l.size() - r1.ptr) < 4 || std::string_view(r1.ptr, 3) != " s=")
+        if (r1.ec != std::errc() || std::size_t(l.data() + l.size() - r1.ptr) < 4 ||
+            std::string_view(r1.ptr, 3) != " s=")
             return;
         auto r2 = std::from_chars(r1.ptr + 3, l.data() + l.size(), seq);
         if (r2.ec != std::errc()) return;
@@ -599,7 +655,12 @@ private:
         p.fd = make_socket();
         if (p.fd < 0) die("socket");
         int r = connect(p.fd, reinterpret_cast<const sockaddr *>(&addr_), sizeof addr_);
-        if (r < 0 && errno != EINPROGRESS) { p.st = PubState::dead; close(p.fd); p.fd = -1; return; }
+        if (r < 0 && errno != EINPROGRESS) {
+            p.st = PubState::dead;
+            close(p.fd);
+            p.fd = -1;
+            return;
+        }
         p.st = PubState::connecting;
         p.in.clear();
         add(p.fd, EPOLLOUT, tag(Kind::pub, i));
@@ -610,8 +671,16 @@ private:
         if (p.st == PubState::writing || p.st == PubState::reading) ++publish_errors_;
         close(p.fd);
         p.fd = -1;
+        // An idle connection that the server closes after publishing ended is not needed again.
+        if (!publishing_) {
+            p.st = PubState::dead;
+            return;
+        }
         ++pub_reconnects_;
-        if (pub_reconnects_ > 1000) { p.st = PubState::dead; return; }  // the server is gone
+        if (pub_reconnects_ > 1000) {
+            p.st = PubState::dead;
+            return;
+        } // the server is gone
         start_pub(i);
     }
 
@@ -627,19 +696,29 @@ private:
             if (p.st != PubState::idle) continue;
             if (o_.rate > 0) {
                 std::int64_t due = publish_start_ + std::int64_t(double(sent_) * 1e9 / o_.rate);
-                if (due > now) { next_due_ns_ = due; return; }
+                if (due > now) {
+                    next_due_ns_ = due;
+                    return;
+                }
+            } else if (o_.window > 0 && subs_ok_ > 0) {
+                // Closed loop: a hub that accepts publishes faster than it delivers would
+                // otherwise build an unbounded backlog, and we would measure its queue.
+                std::uint64_t w = static_cast<std::uint64_t>(o_.window);
+                if (sent_ >= w && deliveries_ - duplicates_ < (sent_ - w) * subs_ok_) return;
             }
             send_event(i);
         }
         next_due_ns_ = 0;
-        if (o_.rate > 0) next_due_ns_ = publish_start_ + std::int64_t(double(sent_) * 1e9 / o_.rate);
+        if (o_.rate > 0)
+            next_due_ns_ = publish_start_ + std::int64_t(double(sent_) * 1e9 / o_.rate);
     }
 
     void send_event(std::size_t i) {
         Pub &p = pubs_[i];
         std::int64_t seq = p.next_n * o_.publishers + static_cast<std::int64_t>(i);
         char body[64];
-        int blen = std::snprintf(body, sizeof body, "t=%lld s=%lld", static_cast<long long>(now_ns(CLOCK_REALTIME)),
+        int blen = std::snprintf(body, sizeof body, "t=%lld s=%lld",
+                                 static_cast<long long>(now_ns(CLOCK_REALTIME)),
                                  static_cast<long long>(seq));
         p.out.assign(pub_head_);
         p.out.append(std::to_string(blen));
@@ -656,9 +735,13 @@ private:
     void flush_pub(std::size_t i) {
         Pub &p = pubs_[i];
         while (p.out_off < p.out.size()) {
-            ssize_t w = send(p.fd, p.out.data() + p.out_off, p.out.size() - p.out_off, MSG_NOSIGNAL);
+            ssize_t w =
+                send(p.fd, p.out.data() + p.out_off, p.out.size() - p.out_off, MSG_NOSIGNAL);
             if (w < 0) {
-                if (errno == EAGAIN) { mod(p.fd, EPOLLIN | EPOLLOUT, tag(Kind::pub, i)); return; }
+                if (errno == EAGAIN) {
+                    mod(p.fd, EPOLLIN | EPOLLOUT, tag(Kind::pub, i));
+                    return;
+                }
                 pub_lost_connection(i);
                 return;
             }
@@ -674,27 +757,35 @@ private:
             int err = 0;
             socklen_t len = sizeof err;
             getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-            if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) { pub_lost_connection(i); return; }
+            if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+                pub_lost_connection(i);
+                return;
+            }
             p.st = PubState::idle;
             mod(p.fd, EPOLLIN, tag(Kind::pub, i));
             return;
         }
-        if (p.st == PubState::writing && (events & EPOLLOUT)) { flush_pub(i); return; }
+        if (p.st == PubState::writing && (events & EPOLLOUT)) {
+            flush_pub(i);
+            return;
+        }
         ssize_t n = read(p.fd, buf_.data(), buf_.size());
         if (n <= 0) {
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
             pub_lost_connection(i);
             return;
         }
-        if (p.st != PubState::reading) return;  // stray bytes on an idle connection: ignore
+        if (p.st != PubState::reading) return; // stray bytes on an idle connection: ignore
         p.in.append(buf_.data(), static_cast<std::size_t>(n));
         if (!p.head_done) {
             auto end = p.in.find("\r\n\r\n");
             if (end == std::string::npos) return;
             std::string_view head(p.in.data(), end + 2);
             int code = status_code(head);
-            if (code >= 200 && code < 300) ++published_ok_;
-            else ++publish_errors_;
+            if (code >= 200 && code < 300)
+                ++published_ok_;
+            else
+                ++publish_errors_;
             p.head_done = true;
             p.body_chunked = contains_token(header_value(head, "transfer-encoding"), "chunked");
             p.close_after = contains_token(header_value(head, "connection"), "close");
@@ -704,10 +795,11 @@ private:
             p.body_need = cl;
             p.in.erase(0, end + 4);
         }
-        bool complete = p.body_chunked ? p.in.find("0\r\n\r\n") != std::string::npos : p.in.size() >= p.body_need;
+        bool complete = p.body_chunked ? p.in.find("0\r\n\r\n") != std::string::npos
+                                       : p.in.size() >= p.body_need;
         if (!complete) return;
         if (p.close_after) {
-            p.st = PubState::idle;  // not in flight any more: no error on reconnect
+            p.st = PubState::idle; // not in flight any more: no error on reconnect
             close(p.fd);
             p.fd = -1;
             start_pub(i);
@@ -719,7 +811,8 @@ private:
 
     void publish_phase() {
         pubs_.resize(static_cast<std::size_t>(o_.publishers));
-        for (std::size_t i = 0; i < pubs_.size(); ++i) start_pub(i);
+        for (std::size_t i = 0; i < pubs_.size(); ++i)
+            start_pub(i);
         loop_until(
             [&] {
                 return std::all_of(pubs_.begin(), pubs_.end(),
@@ -757,8 +850,12 @@ private:
             [&] {
                 if (deliveries_ - duplicates_ >= expected()) return true;
                 std::int64_t now = now_ns();
-                if (deliveries_ != last) { last = deliveries_; last_progress = now; }
-                return now - last_progress > 1000000000LL;  // one second without a delivery
+                if (deliveries_ != last) {
+                    last = deliveries_;
+                    last_progress = now;
+                }
+                // A backlog still flowing is not loss: stop after one second without a delivery.
+                return now - last_progress > 1000000000LL;
             },
             deadline);
         draining_ = false;
@@ -779,9 +876,10 @@ private:
     }
 
     void print_connected() {
-        std::printf("{\"phase\":\"connected\",\"label\":\"%s\",\"subs_requested\":%d,\"subs_ok\":%llu,"
-                    "\"connect_s\":%.3f}\n",
-                    o_.label.c_str(), o_.subs, static_cast<unsigned long long>(subs_ok_), connect_s_);
+        std::printf(
+            "{\"phase\":\"connected\",\"label\":\"%s\",\"subs_requested\":%d,\"subs_ok\":%llu,"
+            "\"connect_s\":%.3f}\n",
+            o_.label.c_str(), o_.subs, static_cast<unsigned long long>(subs_ok_), connect_s_);
         std::fflush(stdout);
     }
 
@@ -795,30 +893,42 @@ private:
 
     void print_result() {
         std::uint64_t dups = 0, ooo = 0;
-        for (const auto &s : subs_) { dups += s.duplicates; ooo += s.out_of_order; }
+        for (const auto &s : subs_) {
+            dups += s.duplicates;
+            ooo += s.out_of_order;
+        }
         std::uint64_t unique = deliveries_ - dups;
         std::uint64_t exp = expected();
         std::uint64_t lost = exp > unique ? exp - unique : 0;
-        std::printf("{\"phase\":\"done\",\"mode\":\"%s\",\"label\":\"%s\",\"subs_requested\":%d,\"subs_ok\":%llu,"
-                    "\"subs_failed\":%llu,\"subs_timed_out\":%llu,\"subs_no_fd\":%llu,\"subs_closed_by_server\":%llu,"
-                    "\"subs_open_at_end\":%zu,\"connect_s\":%.3f,\"publishers\":%d,\"rate\":%.1f,"
-                    "\"publish_s\":%.3f,\"deliver_s\":%.3f,\"published\":%llu,\"publish_errors\":%llu,"
-                    "\"publisher_reconnects\":%llu,\"deliveries\":%llu,\"expected\":%llu,\"lost\":%llu,"
-                    "\"duplicates\":%llu,\"out_of_order\":%llu,\"framing_errors\":%llu,"
-                    "\"deliveries_per_s\":%.0f,\"lat_samples\":%llu,\"lat_p50_ms\":%.3f,\"lat_p99_ms\":%.3f,"
-                    "\"lat_max_ms\":%.3f,\"loadgen_cpu_s\":%.3f,\"interrupted\":%s}\n",
-                    o_.mode.c_str(), o_.label.c_str(), o_.subs, static_cast<unsigned long long>(subs_ok_),
-                    static_cast<unsigned long long>(subs_failed_), static_cast<unsigned long long>(subs_timed_out_),
-                    static_cast<unsigned long long>(subs_no_fd_), static_cast<unsigned long long>(subs_closed_),
-                    subs_open(), connect_s_, o_.publishers, o_.rate, publish_s_, deliver_s_,
-                    static_cast<unsigned long long>(published_ok_), static_cast<unsigned long long>(publish_errors_),
-                    static_cast<unsigned long long>(pub_reconnects_), static_cast<unsigned long long>(deliveries_),
-                    static_cast<unsigned long long>(exp), static_cast<unsigned long long>(lost),
-                    static_cast<unsigned long long>(dups), static_cast<unsigned long long>(ooo),
-                    static_cast<unsigned long long>(framing_errors_),
-                    deliver_s_ > 0 ? double(deliveries_) / deliver_s_ : 0.0,
-                    static_cast<unsigned long long>(hist_.count()), hist_.quantile_ms(0.50), hist_.quantile_ms(0.99),
-                    hist_.max_ms(), own_cpu_s(), stop_ && o_.mode != "idle" ? "true" : "false");
+        std::printf(
+            "{\"phase\":\"done\",\"mode\":\"%s\",\"label\":\"%s\",\"subs_requested\":%d,\"subs_"
+            "ok\":%llu,"
+            "\"subs_failed\":%llu,\"subs_timed_out\":%llu,\"subs_no_fd\":%llu,\"subs_closed_by_"
+            "server\":%llu,"
+            "\"subs_open_at_end\":%zu,\"connect_s\":%.3f,\"publishers\":%d,\"rate\":%.1f,"
+            "\"window\":%d,"
+            "\"publish_s\":%.3f,\"deliver_s\":%.3f,\"published\":%llu,\"publish_errors\":%llu,"
+            "\"publisher_reconnects\":%llu,\"deliveries\":%llu,\"expected\":%llu,\"lost\":%llu,"
+            "\"duplicates\":%llu,\"out_of_order\":%llu,\"framing_errors\":%llu,"
+            "\"deliveries_per_s\":%.0f,\"lat_samples\":%llu,\"lat_p50_ms\":%.3f,\"lat_p99_ms\":%."
+            "3f,"
+            "\"lat_max_ms\":%.3f,\"loadgen_cpu_s\":%.3f,\"interrupted\":%s}\n",
+            o_.mode.c_str(), o_.label.c_str(), o_.subs, static_cast<unsigned long long>(subs_ok_),
+            static_cast<unsigned long long>(subs_failed_),
+            static_cast<unsigned long long>(subs_timed_out_),
+            static_cast<unsigned long long>(subs_no_fd_),
+            static_cast<unsigned long long>(subs_closed_), subs_open(), connect_s_, o_.publishers,
+            o_.rate, o_.rate > 0 ? 0 : o_.window, publish_s_, deliver_s_,
+            static_cast<unsigned long long>(published_ok_),
+            static_cast<unsigned long long>(publish_errors_),
+            static_cast<unsigned long long>(pub_reconnects_),
+            static_cast<unsigned long long>(deliveries_), static_cast<unsigned long long>(exp),
+            static_cast<unsigned long long>(lost), static_cast<unsigned long long>(dups),
+            static_cast<unsigned long long>(ooo), static_cast<unsigned long long>(framing_errors_),
+            deliver_s_ > 0 ? double(deliveries_) / deliver_s_ : 0.0,
+            static_cast<unsigned long long>(hist_.count()), hist_.quantile_ms(0.50),
+            hist_.quantile_ms(0.99), hist_.max_ms(), own_cpu_s(),
+            stop_ && o_.mode != "idle" ? "true" : "false");
         std::fflush(stdout);
     }
 
@@ -833,7 +943,8 @@ private:
     std::vector<Pub> pubs_;
     std::vector<char> buf_ = std::vector<char>(65536);
     int inflight_ = 0;
-    std::uint64_t subs_ok_ = 0, subs_failed_ = 0, subs_timed_out_ = 0, subs_no_fd_ = 0, subs_closed_ = 0;
+    std::uint64_t subs_ok_ = 0, subs_failed_ = 0, subs_timed_out_ = 0, subs_no_fd_ = 0,
+                  subs_closed_ = 0;
     double connect_s_ = 0, publish_s_ = 0, deliver_s_ = 0;
     bool publishing_ = false, draining_ = false;
     std::int64_t publish_start_ = 0, publish_end_ = 0, next_due_ns_ = 0;
@@ -843,7 +954,7 @@ private:
     Histogram hist_;
 };
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
     Options o = parse_args(argc, argv);
