@@ -1,0 +1,96 @@
+"""sse-pub --redis: a Redis subscriber sees the documented envelope on <prefix><topic>, ids are
+minted before the event enters Redis, and connection problems give the documented exit codes."""
+import json
+import os
+import re
+import sys
+import unittest
+
+sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname(__file__), "..", "support")))
+from procs import ProcTestCase, binary, free_port  # noqa: E402
+from redis_fixture import RedisServer, Subscriber  # noqa: E402
+
+ENVELOPE = b'{"ssekit":1,'
+MINTED = re.compile(r"^\d{13,}-[0-9a-f]{8}-\d+$")
+
+
+class PubRedis(ProcTestCase):
+    def pub(self, *args, input=None):
+        return self.run_tool([binary("sse-pub"), *args], input=input)
+
+    def test_one_event_is_published_as_an_envelope_on_the_prefixed_channel(self):
+        redis = RedisServer(self)
+        sub = Subscriber(redis)
+        rc, out, err = self.pub("--redis", redis.url, "news", "hello", "-e", "greeting", "-i", "n1",
+                                "--retry", "900")
+        self.assertEqual((rc, out, err), (0, "", ""))
+        channel, payload = sub.wait(1)[0]
+        self.assertEqual(channel, "sse:news")
+        self.assertTrue(payload.startswith(ENVELOPE), payload)
+        self.assertEqual(json.loads(payload),
+                         {"ssekit": 1, "id": "n1", "event": "greeting", "data": "hello", "retry": 900})
+
+    def test_ids_are_minted_before_redis_unique_and_in_order(self):
+        redis = RedisServer(self)
+        sub = Subscriber(redis)
+        rc, _, err = self.pub("--redis", redis.url, "t", input="a\nb\n\nc\n")
+        self.assertEqual(rc, 0, err)
+        got = [json.loads(p) for _, p in sub.wait(3)]
+        self.assertEqual([g["data"] for g in got], ["a", "b", "c"])
+        ids = [g["id"] for g in got]
+        for i in ids:
+            self.assertRegex(i, MINTED)
+        self.assertEqual(len(set(ids)), 3)
+        self.assertEqual([int(i.rsplit("-", 1)[1]) for i in ids], [1, 2, 3])
+        self.assertEqual(len({i.split("-")[1] for i in ids}), 1)  # one tag per process
+        self.assertNotIn("event", got[0])  # "message" is left out
+
+    def test_prefix_multiline_data_and_json_lines(self):
+        redis = RedisServer(self)
+        sub = Subscriber(redis, "app/*")
+        rc, _, err = self.pub("--redis", redis.url, "--prefix", "app/", "doc", "-s", input="l1\nl2 \"q\"\n")
+        self.assertEqual(rc, 0, err)
+        rc, _, err = self.pub("--redis", redis.url, "--prefix", "app/", "doc", "--json",
+                              input='{"data":"j","topic":"other","id":"mine"}\n')
+        self.assertEqual(rc, 0, err)
+        (c1, p1), (c2, p2) = sub.wait(2)
+        self.assertEqual((c1, json.loads(p1)["data"]), ("app/doc", 'l1\nl2 "q"'))
+        self.assertEqual((c2, json.loads(p2)["id"]), ("app/other", "mine"))
+
+    def test_many_lines_are_pipelined_and_all_arrive_in_order(self):
+        redis = RedisServer(self)
+        sub = Subscriber(redis)
+        n = 20000
+        rc, _, err = self.pub("--redis", redis.url, "bulk", input="".join(f"{i}\n" for i in range(n)))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([json.loads(p)["data"] for _, p in sub.wait(n, timeout=60)], [str(i) for i in range(n)])
+
+    def test_unreachable_redis_exits_69_with_the_counts(self):
+        url = f"redis://127.0.0.1:{free_port()}"
+        rc, _, err = self.pub("--redis", url, "t", "x", "--retry-for", "0")
+        self.assertEqual(rc, 69)
+        self.assertIn("Connection refused", err)
+        self.assertIn("published 0 of 1 events", err)
+
+    def test_bad_urls_are_usage_errors(self):
+        rc, _, err = self.pub("--redis", "rediss://127.0.0.1:6380", "t", "x")
+        self.assertEqual(rc, 64)
+        self.assertEqual(err, 'sse-pub: error: redis URL "rediss://127.0.0.1:6380": TLS is not supported by this build\n')
+        rc, _, err = self.pub("--redis", "redis://h", "--server", "http://h", "t", "x")
+        self.assertEqual(rc, 64)
+        self.assertIn("excludes", err)
+
+    def test_wrong_password_exits_77(self):
+        redis = RedisServer(self)
+        redis.client().command("CONFIG", "SET", "requirepass", "right")
+        rc, _, err = self.pub("--redis", f"redis://:wrong@127.0.0.1:{redis.port}", "t", "x")
+        self.assertEqual(rc, 77, err)
+        self.assertIn("AUTH refused", err)
+        sub_client = redis.client()
+        self.assertEqual(sub_client.command("AUTH", "right"), "OK")
+        rc, _, err = self.pub("--redis", f"redis://:right@127.0.0.1:{redis.port}/2", "t", "x")
+        self.assertEqual(rc, 0, err)
+
+
+if __name__ == "__main__":
+    unittest.main()
