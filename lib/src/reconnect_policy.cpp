@@ -7,7 +7,7 @@
 namespace ssekit {
 
 ReconnectPolicy::ReconnectPolicy(std::uint64_t reconnection_ms, std::uint64_t cap_ms, Random random)
-    : reconnection_ms_(reconnection_ms), cap_ms_(cap_ms), random_(std::move(random)) {
+    : reconnection_ms_(std::min(reconnection_ms, max_reconnection_ms)), cap_ms_(std::min(cap_ms, max_reconnection_ms)), random_(std::move(random)) {
     if (!random_) {
         auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
         random_ = [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };

@@ -100,29 +100,55 @@ bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t 
     return true;
 }
 
+// CLI11's Range prints DBL_MAX in full; these say what is wanted in words.
+CLI::Validator seconds_at_least(bool allow_zero) {
+    return CLI::Validator(
+        [allow_zero](std::string &v) -> std::string {
+            double d = 0;
+            if (!CLI::detail::lexical_cast(v, d) || !std::isfinite(d) || d < 0 || (!allow_zero && d == 0))
+                return allow_zero ? "must be a number of seconds, 0 or more, not '" + v + "'"
+                                  : "must be a number of seconds above 0, not '" + v + "'";
+            return {};
+        },
+        "", "seconds");
+}
+
+CLI::Validator whole_number(std::uint64_t min) {
+    return CLI::Validator(
+        [min](std::string &v) -> std::string {
+            std::uint64_t n = 0;
+            if (v.empty() || v[0] == '-' || !CLI::detail::lexical_cast(v, n) || n < min)
+                return "must be a whole number, " + std::to_string(min) + " or more, not '" + v + "'";
+            return {};
+        },
+        "", "whole number");
+}
+
 }  // namespace
 
 void bind_tail_options(CLI::App &app, TailOptions &o) {
+    app.name("sse-tail");
     app.description("sse-tail: follow Server-Sent Events streams and print their events");
     app.add_option("URL", o.urls, "Event-stream URL(s) to follow (http or https)")->required();
     app.add_option("-H,--header", o.headers, "Extra request header, repeatable")->type_name("'NAME: VALUE'");
     app.add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
         ->type_name("ID");
     app.add_option("--retry", o.retry_ms, "Reconnection time before the server sets one (default 3000)")
-        ->type_name("MS");
+        ->type_name("MS")
+        ->check(whole_number(0));
     app.add_flag("--no-reconnect", o.no_reconnect, "Exit at the end of the stream instead of reconnecting");
     app.add_option("--idle-timeout", o.idle_timeout_s,
                    "Reconnect after this long without a byte (default 45, 0 = off)")
         ->type_name("SECONDS")
-        ->check(CLI::NonNegativeNumber);
+        ->check(seconds_at_least(true));
     app.add_option("-f,--format", o.format, "data (default), raw, json, or a template like '{event}: {data}'")
         ->type_name("FORMAT");
     app.add_option("-n,--count", o.count, "Exit 0 after N events (that passed -e/-m)")
         ->type_name("N")
-        ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()));
+        ->check(whole_number(1));
     app.add_option("-W,--timeout", o.timeout_s, "Give up after this long (exit 1)")
         ->type_name("SECONDS")
-        ->check(CLI::PositiveNumber);
+        ->check(seconds_at_least(false));
     app.add_option("-e,--event", o.events, "Only events of this type, repeatable")->type_name("NAME");
     app.add_option("-m,--match", o.match, "Exit 0 on the first event whose data matches (POSIX ERE)")
         ->type_name("REGEX");
@@ -183,11 +209,14 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     so.last_event_id = opts.last_event_id;
     so.retry_ms = opts.retry_ms;
     so.reconnect = !opts.no_reconnect;
-    so.idle_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(opts.idle_timeout_s * 1000)));
+    // Beyond ~31 years a timeout means "never"; clamping keeps the clock arithmetic in range.
+    auto to_ms = [](double s) {
+        return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(std::min(s, 1e9) * 1000)));
+    };
+    so.idle_timeout = to_ms(opts.idle_timeout_s);
     so.insecure = opts.insecure;
     if (opts.timeout_s)
-        so.deadline = std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(*opts.timeout_s * 1000)));
+        so.deadline = std::chrono::steady_clock::now() + to_ms(*opts.timeout_s);
 
     std::uint64_t printed = 0;
     bool pipe_closed = false;

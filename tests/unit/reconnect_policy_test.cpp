@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 using ssekit::ReconnectPolicy;
 using ms = std::chrono::milliseconds;
 
@@ -90,4 +92,14 @@ TEST(ReconnectPolicy, OutOfRangeRandomValuesAreClamped) {
     EXPECT_EQ(p.next_delay(true), ms(750));
     ReconnectPolicy q(1000, 30000, fixed(-3.0));
     EXPECT_EQ(q.next_delay(true), ms(1000));
+}
+
+TEST(ReconnectPolicy, AHugeRetryIsTakenAsOneDay) {
+    ReconnectPolicy p(3000, 30000, fixed(0.0));
+    p.set_reconnection_time(std::numeric_limits<std::uint64_t>::max());
+    EXPECT_EQ(p.reconnection_time(), ReconnectPolicy::max_reconnection_ms);
+    EXPECT_EQ(p.next_delay(true), ms(ReconnectPolicy::max_reconnection_ms));
+    EXPECT_EQ(p.next_delay(false), ms(ReconnectPolicy::max_reconnection_ms));
+    ReconnectPolicy q(std::numeric_limits<std::uint64_t>::max(), 30000, fixed(0.0));
+    EXPECT_EQ(q.next_delay(false), ms(ReconnectPolicy::max_reconnection_ms));
 }

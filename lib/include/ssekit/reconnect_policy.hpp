@@ -13,10 +13,13 @@
 //  - Jitter: the wait actually used is uniform in [0.75 w, w], where w is the wait above, so a
 //    crowd of clients dropped at once does not come back at once, and no wait ever exceeds the
 //    reconnection time or the cap.
+//  - Reconnection times above one day are taken as one day, so a huge `retry:` cannot
+//    overflow a clock.
 // The random source is injected (a function returning a value in [0, 1)); tests pass a fixed one.
 // Not thread-safe: one policy per followed URL, used by one thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -31,13 +34,14 @@ public:
     static constexpr std::uint64_t default_cap_ms = 30000;
     static constexpr std::uint64_t min_backoff_ms = 250;
     static constexpr double jitter_fraction = 0.25;
+    static constexpr std::uint64_t max_reconnection_ms = 24ull * 60 * 60 * 1000;
 
     // `random` defaults to a std::mt19937_64 seeded from std::random_device.
     explicit ReconnectPolicy(std::uint64_t reconnection_ms = default_reconnection_ms,
                              std::uint64_t cap_ms = default_cap_ms, Random random = {});
 
     // A `retry:` field (or --retry): the new reconnection time.
-    void set_reconnection_time(std::uint64_t ms) { reconnection_ms_ = ms; }
+    void set_reconnection_time(std::uint64_t ms) { reconnection_ms_ = std::min(ms, max_reconnection_ms); }
     std::uint64_t reconnection_time() const { return reconnection_ms_; }
 
     // The current connection delivered bytes: the server is reachable, so backoff restarts.

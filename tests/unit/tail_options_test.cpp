@@ -1,0 +1,121 @@
+// sse-tail's command line: an args vector in, TailOptions (or a usage error) out.
+#include "ssekit/tail.hpp"
+
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+#include <sstream>
+
+using ssekit::Exit;
+using ssekit::TailOptions;
+
+namespace {
+
+struct Parsed {
+    std::optional<Exit> exit;
+    TailOptions opts;
+    std::string out;
+};
+
+Parsed parse(std::vector<std::string> args) {
+    Parsed p;
+    CLI::App app;
+    ssekit::bind_tail_options(app, p.opts);
+    std::ostringstream out;
+    p.exit = ssekit::parse_tail_args(app, p.opts, std::move(args), out);
+    p.out = out.str();
+    return p;
+}
+
+}  // namespace
+
+TEST(TailOptions, DefaultsFollowOneUrlForever) {
+    auto p = parse({"http://127.0.0.1:1/t"});
+    ASSERT_FALSE(p.exit);
+    EXPECT_EQ(p.opts.urls, std::vector<std::string>{"http://127.0.0.1:1/t"});
+    EXPECT_EQ(p.opts.format, "data");
+    EXPECT_DOUBLE_EQ(p.opts.idle_timeout_s, 45.0);
+    EXPECT_FALSE(p.opts.no_reconnect);
+    EXPECT_FALSE(p.opts.count);
+    EXPECT_FALSE(p.opts.timeout_s);
+    EXPECT_FALSE(p.opts.retry_ms);
+    EXPECT_FALSE(p.opts.match);
+    EXPECT_TRUE(p.opts.events.empty());
+    EXPECT_TRUE(p.opts.last_event_id.empty());
+    EXPECT_FALSE(p.opts.quiet || p.opts.verbose || p.opts.insecure);
+}
+
+TEST(TailOptions, EveryOptionLandsInTheStruct) {
+    auto p = parse({"-H", "Authorization: Bearer x", "--header", "X-A: 1", "--last-event-id", "41", "--retry",
+                    "500", "--no-reconnect", "--idle-timeout", "2.5", "-f", "json", "-n", "3", "-W", "60", "-e",
+                    "a", "--event", "b", "-m", "^done$", "-v", "-k", "http://h/a", "https://h/b"});
+    ASSERT_FALSE(p.exit);
+    const TailOptions &o = p.opts;
+    EXPECT_EQ(o.urls, (std::vector<std::string>{"http://h/a", "https://h/b"}));
+    EXPECT_EQ(o.headers, (std::vector<std::string>{"Authorization: Bearer x", "X-A: 1"}));
+    EXPECT_EQ(o.last_event_id, "41");
+    EXPECT_EQ(o.retry_ms, 500u);
+    EXPECT_TRUE(o.no_reconnect);
+    EXPECT_DOUBLE_EQ(o.idle_timeout_s, 2.5);
+    EXPECT_EQ(o.format, "json");
+    EXPECT_EQ(o.count, 3u);
+    EXPECT_DOUBLE_EQ(*o.timeout_s, 60.0);
+    EXPECT_EQ(o.events, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(o.match, "^done$");
+    EXPECT_TRUE(o.verbose);
+    EXPECT_TRUE(o.insecure);
+    EXPECT_EQ(ssekit::tail_logger(o).level(), ssekit::Logger::Level::info);
+}
+
+TEST(TailOptions, QuietLoggerKeepsErrorsOnly) {
+    auto p = parse({"-q", "http://h/a"});
+    ASSERT_FALSE(p.exit);
+    EXPECT_EQ(ssekit::tail_logger(p.opts).level(), ssekit::Logger::Level::quiet);
+}
+
+TEST(TailOptions, IdleTimeoutZeroTurnsTheTimerOff) {
+    auto p = parse({"--idle-timeout", "0", "http://h/a"});
+    ASSERT_FALSE(p.exit);
+    EXPECT_DOUBLE_EQ(p.opts.idle_timeout_s, 0.0);
+}
+
+TEST(TailOptions, HelpAndVersionExitZeroAndPrintToOut) {
+    auto help = parse({"--help"});
+    EXPECT_EQ(help.exit, Exit::ok);
+    EXPECT_NE(help.out.find("Usage: sse-tail"), std::string::npos);
+    EXPECT_NE(help.out.find(ssekit::exit_code_table()), std::string::npos);
+    EXPECT_NE(help.out.find("See sse-tail(1).\n"), std::string::npos);
+
+    auto version = parse({"-V"});
+    EXPECT_EQ(version.exit, Exit::ok);
+    EXPECT_EQ(version.out, std::string("sse-tail ") + SSEKIT_VERSION + "\n");
+}
+
+TEST(TailOptions, UsageErrorsExit64) {
+    const std::vector<std::vector<std::string>> bad = {
+        {},                                       // no URL
+        {"--bogus", "http://h/a"},                // unknown option
+        {"-n", "0", "http://h/a"},                // count below 1
+        {"-n", "many", "http://h/a"},
+        {"-W", "0", "http://h/a"},                // timeout must be positive
+        {"-W", "-1", "http://h/a"},
+        {"--idle-timeout", "-1", "http://h/a"},
+        {"--retry", "-5", "http://h/a"},
+        {"-q", "-v", "http://h/a"},               // exclusive
+        {"-f", "{nope}", "http://h/a"},           // bad template
+        {"-f", "jsno", "http://h/a"},             // misspelt format
+        {"-m", "(", "http://h/a"},                // bad regex
+        {"-H", "NoColon", "http://h/a"},          // bad header
+        {"-H", ": empty name", "http://h/a"},
+        {"-H", "Last-Event-ID: 3", "http://h/a"}, // use --last-event-id
+        {"ftp://h/a"},                            // not http(s)
+        {"127.0.0.1:8080/t"},
+        {"-n"},                                   // missing value
+    };
+    for (const auto &args : bad) {
+        auto p = parse(args);
+        std::string joined;
+        for (const auto &a : args) joined += a + " ";
+        EXPECT_EQ(p.exit, Exit::usage) << joined;
+    }
+}
