@@ -107,7 +107,7 @@ PublishResult Hub::Impl::publish_locked(PublishRequest &req) {
         topic_count.store(topics.size(), std::memory_order_relaxed);
     }
     std::uint64_t seq = next_seq++;
-    bool minted = req.id.empty();
+    bool minted = req.id.empty() && !req.no_id;
     Event e{std::move(req.type), std::move(req.data), std::move(req.id), req.retry};
     // The id carries the seq, so minting (and the encoding that includes it) happens under
     // the lock that assigns seqs; the encoder is a single pass over the data.
@@ -119,7 +119,7 @@ PublishResult Hub::Impl::publish_locked(PublishRequest &req) {
         return PublishResult{s, {}, 0, 0};
     }
     std::size_t frames_before = t->ring.size(), bytes_before = t->ring.bytes();
-    t->ring.push(f, !minted);
+    t->ring.push(f, !minted && !e.id.empty());
     history_frames.fetch_add(t->ring.size() - frames_before, std::memory_order_relaxed);
     history_bytes.fetch_add(t->ring.bytes() - bytes_before, std::memory_order_relaxed);
     ++t->published;

@@ -74,6 +74,9 @@ struct PublishRequest {
     std::string data;
     std::string id;                       // "" = the hub mints "<epoch>-<seq>"
     std::optional<std::uint64_t> retry;   // `retry:` in the same block
+    // With id "": send no `id:` field instead of minting one. For plain Redis payloads, where
+    // ssed instances could not agree on an id (redis_envelope.hpp).
+    bool no_id = false;
 };
 
 struct PublishResult {
