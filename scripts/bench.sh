@@ -185,6 +185,8 @@ for r in $(seq "$rounds"); do
     run_load "$s" equal100 "eq100r$r" latency --subs 100 --publishers 4 --rate 1000 --duration "$duration"
     run_load "$s" equal1000 "eq1000r$r" latency --subs 1000 --connect-inflight 100 --publishers 4 \
       --rate 100 --duration "$duration"
+    # One subscriber: the cost of the publish path itself (HTTP request, hand-off, one write).
+    run_load "$s" publish1 "pub1r$r" latency --subs 1 --publishers 4 --rate 2000 --duration "$duration"
   done
 done
 for s in "${servers[@]}"; do use "$s"; stop_server; done
@@ -285,6 +287,12 @@ for n, r in ((100, 1000), (1000, 100)):
     row(f"deliveries per server CPU-s, {n:,} subs x {r:,} ev/s (equal load)", a, b, ">= 1.0x nchan",
         None if a is None or b is None else a >= b)
     row(f"  latency p50 / p99 ms, {n:,} subs x {r:,} ev/s", pair("ssed", t), pair("nchan", t), "info", None)
+def us_per_publish(server):
+    return median([r["server_cpu_s"] / r["result"]["published"] * 1e6 for r in pick(server, "publish1")
+                   if r["result"].get("published")])
+
+a, b = us_per_publish("ssed"), us_per_publish("nchan")
+row("server CPU per publish, 1 sub x 2,000 ev/s (us)", a, b, "info", None)
 for key, label in (("lat_p50_ms", "p50"), ("lat_p99_ms", "p99"), ("lat_max_ms", "max")):
     a, b = field("ssed", "latency100", key), field("nchan", "latency100", key)
     row(f"latency {label} ms, 100 subs x 100 ev/s", a, b, "<= nchan" if key != "lat_max_ms" else "info",
