@@ -1,0 +1,94 @@
+// A note on the Redis bridge (ssed --redis URL).
+//
+// With a bridge, Redis pub/sub is the bus between ssed instances: a POST publishes into Redis,
+// and every instance (this one too) delivers what comes back out of Redis to its Hub, so all
+// instances show the same events in the same order with the same ids.
+//
+// Channels and payloads (also in sse-pub(1), see redis_envelope.hpp):
+//  - channel `<prefix><topic>`, default prefix "sse:"; the bridge PSUBSCRIBEs `<prefix>*`;
+//    a channel whose rest is not a valid topic is dropped (counted, logged at debug);
+//  - the payload is the envelope {"ssekit":1,"id":...,"event":...,"data":...,"retry":N};
+//    anything else is plain data for a "message" event, so `redis-cli PUBLISH sse:news hi`
+//    works. A plain payload gets NO id (PublishRequest::no_id): instances cannot agree on one,
+//    and an id that differs between instances would make Last-Event-ID lie after a client
+//    moves to another instance. Its subscribers keep their last id; on resume the hub may
+//    replay such events again (at-least-once), it never skips one.
+//  - ids: publish() keeps a given id or mints `<unix-ms>-<tag>-<seq>` before the event enters
+//    Redis; every instance hands that id to Hub::publish as is.
+//
+// Connections: one subscriber connection on its own thread (poll on the socket and an eventfd
+// for stop; PING when idle to notice a dead peer; no socket timeout on it, which would kill the
+// hiredis context) and one publisher connection shared by publish() callers under a mutex.
+//
+// Outage: local subscribers stay connected. The subscriber thread reconnects with capped
+// exponential backoff and re-subscribes; events published in Redis meanwhile are lost for this
+// instance (pub/sub stores nothing), and the gap is logged with its length. publish() never
+// reports a false success: with Redis unreachable it returns unavailable (ssed answers 503);
+// a PUBLISH whose reply was lost counts as failed too (the publisher may retry: at-least-once).
+// healthy() is true while the subscription is live (for /healthz).
+//
+// Thread safety: all public members may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ssekit/hub.hpp"
+#include "ssekit/log.hpp"
+#include "ssekit/redis_url.hpp"
+#include "ssekit/status.hpp"
+
+namespace ssekit {
+
+struct RedisBridgeOptions {
+    RedisEndpoint endpoint;
+    std::string prefix = "sse:";
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds publish_timeout{5000};  // reply wait on the publisher connection
+    std::chrono::milliseconds ping_interval{5000};    // idle subscriber: PING, then wait this long
+    std::chrono::milliseconds backoff_initial{100};
+    std::chrono::milliseconds backoff_max{5000};
+};
+
+struct RedisBridgeStats {
+    std::uint64_t received = 0;        // messages handed to the Hub
+    std::uint64_t plain = 0;           // of which plain payloads
+    std::uint64_t dropped = 0;         // bad channel, bad envelope fields, Hub refused
+    std::uint64_t published = 0;       // events PUBLISHed by publish()/publish_batch()
+    std::uint64_t publish_failures = 0;
+    std::uint64_t reconnects = 0;      // subscriber connections made after the first
+};
+
+class RedisBridge {
+public:
+    RedisBridge(Hub &hub, RedisBridgeOptions opts, Logger log);
+    ~RedisBridge();  // stop()
+    RedisBridge(const RedisBridge &) = delete;
+    RedisBridge &operator=(const RedisBridge &) = delete;
+
+    // Connects the subscriber once and waits until the subscription is confirmed, then keeps
+    // it alive on the bridge thread. Fails (unavailable/permission) when Redis cannot be
+    // reached within the connect timeout, so ssed can refuse to start (exit 69).
+    Status start();
+    // Stops the thread and closes both connections. Idempotent.
+    void stop();
+
+    // Publishes into Redis (see the note). PublishResult::subscribers is the number of Redis
+    // receivers (normally the ssed instances), seq is 0: the local Hub assigns its seq when the
+    // event comes back from Redis.
+    PublishResult publish(PublishRequest req);
+    // All or none: validated first (failed_index as Hub::publish_batch), then MULTI/PUBLISH.../EXEC.
+    std::vector<PublishResult> publish_batch(std::vector<PublishRequest> reqs, std::size_t *failed_index = nullptr);
+
+    bool healthy() const;
+    RedisBridgeStats stats() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ssekit
