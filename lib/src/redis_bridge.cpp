@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <mutex>
 #include <thread>
 

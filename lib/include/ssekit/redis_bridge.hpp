@@ -81,6 +81,7 @@ public:
     // event comes back from Redis.
     PublishResult publish(PublishRequest req);
     // All or none: validated first (failed_index as Hub::publish_batch), then MULTI/PUBLISH.../EXEC.
+    // When Redis fails, the one result is unavailable and *failed_index is 0 (no line is to blame).
     std::vector<PublishResult> publish_batch(std::vector<PublishRequest> reqs, std::size_t *failed_index = nullptr);
 
     bool healthy() const;

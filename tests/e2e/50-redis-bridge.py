@@ -1,0 +1,63 @@
+"""ssed --redis: two instances share one Redis; an event published on one (sse-pub over HTTP,
+sse-pub --redis, or a plain redis-cli PUBLISH) reaches subscribers of both with the same id.
+Skips while ssed has no --redis option."""
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname(__file__), "..", "support")))
+from ssed_fixture import ProcTestCase, Ssed, binary  # noqa: E402
+from redis_fixture import RedisServer  # noqa: E402
+
+
+def ssed_has_redis():
+    out = subprocess.run([binary("ssed"), "--help"], capture_output=True, text=True, timeout=10).stdout
+    return "--redis" in out
+
+
+class RedisBridgeE2E(ProcTestCase):
+    def setUp(self):
+        super().setUp()
+        if not ssed_has_redis():
+            self.skipTest("ssed has no --redis option yet")
+        self.redis = RedisServer(self)
+        self.a = Ssed(self, "--redis", self.redis.url)
+        self.b = Ssed(self, "--redis", self.redis.url)
+
+    def subscriber(self, ssed, topic):
+        s = ssed.subscribe(f"/events/{topic}")
+        self.addCleanup(s.close)
+        self.assertEqual(s.wait_status(), 200)
+        s.wait_text("retry:")
+        return s
+
+    def test_an_event_posted_to_one_instance_reaches_both_with_the_same_id(self):
+        sa, sb = self.subscriber(self.a, "news"), self.subscriber(self.b, "news")
+        rc, _, err = self.run_tool([binary("sse-pub"), "--server", self.a.url, "news", "-e", "x"],
+                                   input="one\ntwo\n")
+        self.assertEqual(rc, 0, err)
+        ea, eb = sa.wait_events(2), sb.wait_events(2)
+        self.assertEqual(ea, eb)
+        self.assertEqual([(e["event"], e["data"]) for e in ea], [("x", "one"), ("x", "two")])
+        self.assertNotEqual(ea[0]["id"], ea[1]["id"])
+
+    def test_sse_pub_redis_and_plain_redis_publish_reach_both(self):
+        sa, sb = self.subscriber(self.a, "t"), self.subscriber(self.b, "t")
+        rc, _, err = self.run_tool([binary("sse-pub"), "--redis", self.redis.url, "t", "enveloped", "-i", "e1"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.redis.client().command("PUBLISH", "sse:t", "plain"), 2)
+        for s in (sa, sb):
+            events = s.wait_events(2)
+            self.assertEqual(events[0], {"event": "message", "id": "e1", "data": "enveloped"})
+            self.assertEqual(events[1], {"event": "message", "data": "plain"})  # no id: instances cannot agree
+
+    def test_redis_down_means_503_not_a_false_success(self):
+        self.redis.stop()
+        rc, _, err = self.run_tool([binary("sse-pub"), "--server", self.a.url, "t", "x", "--retry-for", "0"])
+        self.assertEqual(rc, 69, err)
+        self.assertIn("503", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
