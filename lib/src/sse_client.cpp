@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 
 #include "ssekit/parser.hpp"
@@ -259,6 +260,11 @@ struct SseClient::Impl {
     void transfer_done(Stream &s, CURLcode rc) {
         curl_multi_remove_handle(multi.get(), s.easy.get());
         std::string curl_error = s.errbuf[0] ? s.errbuf : curl_easy_strerror(rc);
+        long os_errno = 0;
+        // "Couldn't connect to server" hides the reason; errno says "Connection refused".
+        if (rc == CURLE_COULDNT_CONNECT && curl_easy_getinfo(s.easy.get(), CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK &&
+            os_errno != 0)
+            curl_error = std::string("connect: ") + std::strerror(static_cast<int>(os_errno));
         s.easy.reset();
         s.request_headers.reset();
         if (s.parser) {
