@@ -13,9 +13,10 @@ reconnect (Last-Event-ID).
         srv.requests[1].headers["last-event-id"] == "1"
 
 Connections beyond the list run `after` (default: hang until the server stops). Listens on
-127.0.0.1, port 0. Responses are close-delimited (no Content-Length), like an event stream.
+127.0.0.1, port 0; with `ssl_context`, speaks https (see self_signed_context()). Responses are close-delimited (no Content-Length), like an event stream.
 """
 import socket
+import ssl
 import threading
 import time
 
@@ -90,8 +91,9 @@ class Request:
 
 
 class ScriptedSseServer:
-    def __init__(self, scripts, after=None):
+    def __init__(self, scripts, after=None, ssl_context=None):
         self.scripts = list(scripts)
+        self.ssl_context = ssl_context  # serve https with this server-side ssl.SSLContext
         self.after = after if after is not None else [hang()]
         self.requests = []
         self.closed_by_client = 0        # connections the client closed before the script ended
@@ -109,7 +111,8 @@ class ScriptedSseServer:
         self._accepter.start()
 
     def url(self, path="/events"):
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def __enter__(self):
         return self
@@ -186,9 +189,11 @@ class ScriptedSseServer:
         """True once the client closed its side (recv returns b"")."""
         try:
             conn.settimeout(0)
+            if hasattr(conn, "pending"):  # TLS: no MSG_PEEK; any byte after the request means gone
+                return conn.recv(1) == b""
             data = conn.recv(1, socket.MSG_PEEK)
             return data == b""
-        except (BlockingIOError, socket.timeout):
+        except (BlockingIOError, socket.timeout, ssl.SSLWantReadError):
             return False
         except OSError:
             return True
@@ -200,6 +205,12 @@ class ScriptedSseServer:
 
     def _serve(self, conn, script):
         try:
+            if self.ssl_context:
+                conn.settimeout(10)
+                plain = conn
+                conn = self.ssl_context.wrap_socket(conn, server_side=True)  # a failed handshake raises
+                with self._lock:
+                    self._conns = [conn if c is plain else c for c in self._conns]
             raw = self._read_request(conn)
             if raw is None:
                 return
@@ -229,7 +240,7 @@ class ScriptedSseServer:
                             break
                         time.sleep(0.02)
                     break
-        except OSError:
+        except OSError:  # includes ssl.SSLError
             with self._lock:
                 self.closed_by_client += 1
         finally:
@@ -241,3 +252,20 @@ class ScriptedSseServer:
             with self._lock:
                 if conn in self._conns:
                     self._conns.remove(conn)
+
+
+def self_signed_context(directory):
+    """A server-side TLS context with a fresh self-signed certificate for 127.0.0.1, made with
+    openssl(1) in `directory`; None when openssl is missing."""
+    import shutil
+    import subprocess
+    import os
+    if not shutil.which("openssl"):
+        return None
+    key, cert = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
