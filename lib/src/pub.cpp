@@ -125,10 +125,13 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log) {
         std::vector<PublishRequest> one(1);
         one[0].data = *o.data;
         one[0].id = o.id;
-        prepare(one[0], o, redis, minter);
+        if (auto st = prepare(one[0], o, redis, minter); !st) {
+            log.error(st.message());
+            return Exit::data;
+        }
         total = 1;
         if (auto st = pub.publish(one); !st) return fail(st);
-        log.info("published 1 event to " + where + " (id " + (one[0].id.empty() ? "minted by the server" : one[0].id) + ")");
+        log.info("published 1 event to " + where + (one[0].id.empty() ? "" : " with id " + one[0].id));
         return Exit::ok;
     }
 

@@ -51,6 +51,18 @@ class PubHttp(ProcTestCase):
                          [("row", "one"), ("row", "two"), ("row", "three")])
         self.assertEqual(len({e["id"] for e in events}), 3)  # the server minted distinct ids
 
+    def test_a_line_goes_out_at_once_while_stdin_stays_open(self):
+        ssed = Ssed(self)
+        s = self.subscriber(ssed, "live")
+        pub = self.start([binary("sse-pub"), "--server", ssed.url, "live"], stdin=subprocess.PIPE)
+        pub.p.stdin.write("first\n")
+        pub.p.stdin.flush()
+        self.assertEqual([e["data"] for e in s.wait_events(1)], ["first"])  # no EOF, no timer
+        pub.p.stdin.write("second\n")
+        pub.p.stdin.close()
+        self.assertEqual(pub.wait(), 0, pub.stderr())
+        self.assertEqual([e["data"] for e in s.wait_events(2)], ["first", "second"])
+
     def test_stdin_file_sends_one_multiline_event(self):
         ssed = Ssed(self)
         s = self.subscriber(ssed, "doc")

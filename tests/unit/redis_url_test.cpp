@@ -1,4 +1,4 @@
-// Redis URLs as sse-pub(1) and ssed(8) document them.
+// Redis URLs as sse-pub(1) and ssed(1) document them.
 #include "ssekit/redis_url.hpp"
 
 #include <gtest/gtest.h>
