@@ -94,6 +94,7 @@ bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t 
             }
             continue;
         }
+        if (n == 0) errno = EIO;  // write(2) made no progress and set no errno
         if (n <= 0) return false;
         bytes.remove_prefix(static_cast<size_t>(n));
     }
@@ -249,11 +250,12 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     case SseClient::End::stopped:
     case SseClient::End::interrupted:
         return Exit::ok;
-    case SseClient::End::timed_out:
+    case SseClient::End::timed_out: {
         char secs[32];
         std::snprintf(secs, sizeof secs, "%g", *opts.timeout_s);
         log.warn(std::string("timed out after ") + secs + " s (--timeout)");
         return Exit::timeout;
+    }
     case SseClient::End::finished:
         return r.status ? Exit::ok : exit_for(r.status);
     }
