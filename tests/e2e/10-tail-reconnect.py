@@ -38,6 +38,15 @@ class Reconnect(ProcTestCase):
             self.assertEqual(out, "5|a\n|b\n|c\n")
             self.assertNotIn("last-event-id", srv.requests[1].headers)
 
+    def test_an_id_in_an_unfinished_block_is_not_sent(self):
+        # The stream ends inside a block: the block is discarded, its id never became the
+        # last event ID, so the reconnect still says 1 and "partial" is never printed.
+        scripts = [ok_stream("id: 1\ndata: a\n\nid: 2\ndata: partial\n"), ok_stream("data: b\n\n")]
+        with ScriptedSseServer(scripts) as srv:
+            rc, out, err = self.tail("--retry", "50", "-n", "2", "-f", "{id}|{data}", "-W", "30", srv.url())
+            self.assertEqual((rc, out), (0, "1|a\n1|b\n"), err)
+            self.assertEqual(srv.requests[1].headers["last-event-id"], "1")
+
     def test_last_event_id_option_is_sent_on_the_first_request(self):
         with ScriptedSseServer([ok_stream("data: a\n\n")]) as srv:
             rc, out, err = self.tail("--last-event-id", "42", "-n", "1", "-f", "json", "-W", "30", srv.url())
