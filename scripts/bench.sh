@@ -37,7 +37,9 @@ fi
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSEKIT_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" --target sse-loadgen >/dev/null
 if [ -z "${SSEKIT_BENCH_SSED:-}" ] && [ -e "$root/apps/ssed/main.cpp" ]; then
-  cmake --build "$build" -j"$(nproc)" --target ssed >/dev/null || say "warning: ssed did not build"
+  cmake --build "$build" -j"$(nproc)" --target ssed >/dev/null 2>&1 ||
+    say "warning: ssed did not build (see: cmake --build $build --target ssed); any ssed" \
+      "already in $build/bin is older than the sources"
 fi
 loadgen=$build/bin/sse-loadgen
 ssed_bin=${SSEKIT_BENCH_SSED:-$build/bin/ssed}
@@ -55,7 +57,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # Raise this shell's priority once; the servers and the generator inherit it.
 bench_nice=${SSEKIT_BENCH_NICE-$([ "$(id -u)" = 0 ] && echo -10)}
-if [ -n "$bench_nice" ]; then renice -n "$bench_nice" -p $$ >/dev/null 2>&1 || say "warning: cannot renice"; fi
+if [ -n "$bench_nice" ]; then
+  renice -n "$bench_nice" -p $$ >/dev/null 2>&1 || say "warning: cannot renice"
+fi
 
 tmp=$(mktemp -d /tmp/ssekit-bench.XXXXXX)
 results=$tmp/results.jsonl
@@ -71,16 +75,27 @@ cleanup() {
   if [ "${SSEKIT_BENCH_KEEP:-0}" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
-forget() { local keep=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; pids=("${keep[@]}"); }
+forget() {  # drops a PID that has been stopped from the cleanup list
+  local keep=() p
+  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
+}
 
 # ---- process accounting --------------------------------------------------------------------
 hz=$(getconf CLK_TCK)
 # utime+stime in clock ticks, all threads; the comm field may hold spaces, so cut after ')'.
-cpu_ticks() { local s; s=$(cat "/proc/$1/stat"); s=${s##*) }; set -- $s; echo $((${12} + ${13})); }
+cpu_ticks() {
+  local s f
+  s=$(<"/proc/$1/stat")
+  read -r -a f <<<"${s##*) }"
+  echo $((f[11] + f[12]))
+}
 # Busy ticks of the whole machine (all cores), to see how much CPU other processes took meanwhile.
 machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
 # ---- servers -------------------------------------------------------------------------------
 # start_ssed / start_nchan set: srv_pid (to stop), srv_cpu_pids (to account), srv_rss_pid,
@@ -115,7 +130,7 @@ start_nchan() {
   pids+=("$srv_pid")
   local worker=
   for _ in $(seq 100); do
-    worker=$(cat "/proc/$srv_pid/task/$srv_pid/children" 2>/dev/null | awk '{ print $1 }')
+    worker=$(awk '{ print $1 }' "/proc/$srv_pid/task/$srv_pid/children" 2>/dev/null)
     if [ -n "$worker" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
     kill -0 "$srv_pid" 2>/dev/null || break
     worker=
