@@ -116,6 +116,7 @@ struct Streamer::Impl {
     void flush(StreamSubscriber &s);
     void consume(StreamSubscriber &s, std::size_t n);
     void on_socket_event(StreamSubscriber &s, std::uint32_t events);
+    bool discard_input(StreamSubscriber &s);  // false when the peer closed or failed
     void on_tick();
     void drop_slow(StreamSubscriber &s);
     void close_sub(StreamSubscriber &s);
@@ -246,6 +247,8 @@ void Streamer::Impl::take_inbox() {
     owner_.inbox_size_.fetch_sub(work_.size(), std::memory_order_relaxed);
     for (auto &c : work_) run_command(c);
     work_.clear();
+    // After a burst, give the memory back (the vectors swap, so both would keep it).
+    if (work_.capacity() > 65536) std::vector<Command>().swap(work_);
 }
 
 void Streamer::Impl::run_command(Command &c) {
@@ -421,7 +424,22 @@ void Streamer::Impl::flush(StreamSubscriber &s) {
         s.last_write = now_;
         consume(s, static_cast<std::size_t>(n));
     }
-    if (s.head == s.queue.size() && s.state == StreamSubscriber::State::closing) close_sub(s);
+    if (s.head == s.queue.size() && s.state == StreamSubscriber::State::closing) {
+        // Unread input at close() makes the kernel send RST, which can destroy the final
+        // chunk in the client's receive buffer; read it first.
+        discard_input(s);
+        close_sub(s);
+    }
+}
+
+bool Streamer::Impl::discard_input(StreamSubscriber &s) {
+    char buf[512];
+    for (;;) {
+        ssize_t n = ::read(s.fd.get(), buf, sizeof buf);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);  // false: EOF or error
+    }
 }
 
 void Streamer::Impl::consume(StreamSubscriber &s, std::size_t n) {
@@ -454,17 +472,10 @@ void Streamer::Impl::on_socket_event(StreamSubscriber &s, std::uint32_t events) 
         close_sub(s);
         return;
     }
-    if (events & EPOLLIN) {
-        // Subscribers have nothing to say after their request; read and ignore, and notice EOF.
-        char buf[512];
-        for (;;) {
-            ssize_t n = ::read(s.fd.get(), buf, sizeof buf);
-            if (n > 0) continue;
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-            close_sub(s);  // EOF or error
-            return;
-        }
+    // Subscribers have nothing to say after their request; read and ignore, and notice EOF.
+    if ((events & EPOLLIN) && !discard_input(s)) {
+        close_sub(s);
+        return;
     }
     if (events & EPOLLOUT) {
         s.blocked = false;

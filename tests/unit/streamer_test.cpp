@@ -5,6 +5,9 @@
 #include "ssekit/streamer.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "socket_reader.hpp"
 
@@ -226,4 +229,36 @@ TEST(Streamer, ASocketAdoptedAfterADrainIsEndedAtOnce) {
     read_until(sp.client, r, [](const Received &x) { return x.last_chunk && x.eof; });
     EXPECT_TRUE(r.last_chunk);
     EXPECT_EQ(r.count_blocks("retry: 100"), 1u);
+}
+
+TEST(Streamer, TurnsOffNagleOnTcpSockets) {
+    // A loopback TCP connection; the accepted end goes to the streamer.
+    int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listener, 1), 0);
+    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len), 0);
+    int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    int server = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    ::close(listener);
+    ASSERT_GE(server, 0);
+
+    TopicSlot topic;
+    Streamer st(quiet_limits(), Logger("test"));
+    st.post_join(1, {&topic});
+    st.post_activate(1, server);
+    st.post_frame(topic, event_frame(1));
+    Received r;
+    EXPECT_TRUE(read_until(client, r, has_ids(1)));
+    int nodelay = 0;
+    socklen_t optlen = sizeof nodelay;
+    // The streamer still owns `server` (the subscriber is live), so the number is valid.
+    ASSERT_EQ(::getsockopt(server, IPPROTO_TCP, TCP_NODELAY, &nodelay, &optlen), 0);
+    EXPECT_NE(nodelay, 0);
+    ::close(client);
 }
