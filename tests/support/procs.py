@@ -87,9 +87,19 @@ class Proc:
     def wait(self, timeout=30.0):
         """Exit status; raises if the process outlives the deadline."""
         rc = self.p.wait(timeout=timeout)
+        self._close()
+        return rc
+
+    def _close(self):
+        # The pump threads end at EOF; then the pipes can be closed without losing output.
         for t in self._threads:
             t.join(timeout=5)
-        return rc
+        for stream in (self.p.stdout, self.p.stderr, self.p.stdin):
+            if stream and not stream.closed:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
 
     def signal(self, sig=signal.SIGTERM):
         if self.p.poll() is None:
@@ -105,6 +115,7 @@ class Proc:
                 self.p.wait(timeout=5)
             except ProcessLookupError:
                 pass
+        self._close()
 
 
 class ProcTestCase(unittest.TestCase):
