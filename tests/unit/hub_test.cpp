@@ -4,6 +4,7 @@
 #include "ssekit/hub.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <thread>
@@ -346,8 +347,17 @@ TEST(Hub, NoLossAndNoDuplicateAcrossTheHandOver) {
 }
 
 TEST(Hub, ThousandSubscribersOfOneTopicEachReceiveEveryEventInOrder) {
-    Hub hub(quiet(), Logger("test"));
     const int n = 1000, events = 100;
+    // Two descriptors per subscriber: raise this test process's soft limit if it is lower.
+    rlimit lim{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+    const rlim_t need = 2 * n + 64;
+    if (lim.rlim_cur < need) {
+        if (lim.rlim_max < need) GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << lim.rlim_max << " < " << need;
+        lim.rlim_cur = need;
+        ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lim), 0);
+    }
+    Hub hub(quiet(), Logger("test"));
     std::vector<std::unique_ptr<SocketPair>> socks;
     for (int i = 0; i < n; ++i) {
         auto s = hub.subscribe({"fan"}, "");
