@@ -64,6 +64,8 @@ struct RedisBridge::Impl {
     bool first_done = false;
     Status first_status;
 
+    std::chrono::steady_clock::time_point last_drop_warning{};  // bridge thread only
+
     std::mutex pub_mu;  // guards pub
     RedisConn pub;
 
@@ -102,8 +104,16 @@ struct RedisBridge::Impl {
         }
         PublishResult r = hub.publish(std::move(req));
         if (!r.status) {
-            dropped.fetch_add(1, std::memory_order_relaxed);
-            log.debug("redis " + channel + ": message dropped: " + r.status.message());
+            std::uint64_t n = dropped.fetch_add(1, std::memory_order_relaxed) + 1;
+            // A bad channel or field is the sender's problem (debug); an overloaded hub loses
+            // events for our subscribers, which must be visible: warn, at most once a second.
+            if (r.status.code() != Status::Code::unavailable) {
+                log.debug("redis " + channel + ": message dropped: " + r.status.message());
+            } else if (auto now = std::chrono::steady_clock::now(); now - last_drop_warning >= std::chrono::seconds(1)) {
+                last_drop_warning = now;
+                log.warn("redis " + channel + ": message dropped: " + r.status.message() + " (" +
+                         std::to_string(n) + " dropped so far)");
+            }
             return;
         }
         received.fetch_add(1, std::memory_order_relaxed);
