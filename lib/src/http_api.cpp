@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "ssekit/json.hpp"
+#include "ssekit/redis_bridge.hpp"
 #include "ssekit/wire.hpp"
 
 namespace ssekit {
@@ -159,7 +160,13 @@ void Api::install(HubServer &server) {
                 [self](const Request &req, Response &res, const httplib::ContentReader &reader) {
                     self->publish(req, res, reader);
                 });
-    server.Get("/healthz", [](const Request &, Response &res) {
+    server.Get("/healthz", [self](const Request &, Response &res) {
+        // With Redis down, local subscribers still stream but publishes fail: degraded.
+        if (self->opts_.redis && !self->opts_.redis->healthy()) {
+            res.status = 503;
+            res.set_content("degraded: redis unavailable\n", "text/plain");
+            return;
+        }
         res.set_content("ok\n", "text/plain");
     });
     server.Get("/metrics", [self](const Request &, Response &res) { self->metrics(res); });
@@ -360,7 +367,7 @@ void Api::publish_one(const Request &req, Response &res, const std::string &topi
             return send_error(res, 400, "retry must be a whole number of milliseconds");
         pr.retry = ms;
     }
-    PublishResult r = hub_.publish(std::move(pr));
+    PublishResult r = opts_.redis ? opts_.redis->publish(std::move(pr)) : hub_.publish(std::move(pr));
     if (!r.status) return send_error(res, http_status_for(r.status), r.status.message());
     send_json(res, 200, "{\"id\":" + json_string(r.id) +
                             ",\"subscribers\":" + std::to_string(r.subscribers) + "}");
@@ -393,10 +400,15 @@ void Api::publish_batch(Response &res, const std::string &topic, std::string_vie
     if (reqs.empty()) return send_error(res, 400, "empty batch: no JSON lines");
     std::size_t count = reqs.size();
     std::size_t failed = count;
-    std::vector<PublishResult> results = hub_.publish_batch(std::move(reqs), &failed);
+    std::vector<PublishResult> results = opts_.redis
+                                             ? opts_.redis->publish_batch(std::move(reqs), &failed)
+                                             : hub_.publish_batch(std::move(reqs), &failed);
     if (failed < count || results.size() != count) {
         Status s = results.empty() ? Status::internal("batch refused") : results.back().status;
-        std::string where = failed < count ? "line " + std::to_string(line_of[failed]) + ": " : "";
+        // An overloaded hub or an unreachable Redis refuses the batch as a whole: no line is
+        // to blame, so none is named.
+        bool line_at_fault = failed < count && s.code() != Status::Code::unavailable;
+        std::string where = line_at_fault ? "line " + std::to_string(line_of[failed]) + ": " : "";
         return send_error(res, http_status_for(s), where + s.message());
     }
     send_json(res, 200, "{\"published\":" + std::to_string(count) +

@@ -13,6 +13,8 @@
 
 #include "ssekit/http_api.hpp"
 #include "ssekit/hub.hpp"
+#include "ssekit/redis_bridge.hpp"
+#include "ssekit/redis_url.hpp"
 #include "ssekit/hub_server.hpp"
 
 extern char **environ;
@@ -53,6 +55,15 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
     net->add_option("--cors-origin", o.cors_origins, "Allow this browser Origin (repeatable; * = any)")
         ->envname("SSED_CORS_ORIGIN")
         ->delimiter(',');
+
+    auto *bus = app.add_option_group("Redis");
+    bus->add_option("--redis", o.redis,
+                    "Fan out through Redis pub/sub at URL (redis://[user:pass@]host[:port][/db] or "
+                    "unix:///path); every ssed on the same Redis and prefix shares the events")
+        ->envname("SSED_REDIS");
+    bus->add_option("--redis-prefix", o.redis_prefix, "Redis channel prefix (channel = PREFIX + TOPIC)")
+        ->envname("SSED_REDIS_PREFIX")
+        ->capture_default_str();
 
     auto *auth = app.add_option_group("Access");
     auth->add_option("--publish-token", o.publish_token, "Bearer token required to publish")
@@ -244,6 +255,26 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
     limits.heartbeat = std::chrono::milliseconds(static_cast<long long>(o.heartbeat * 1000));
     Hub hub(limits, log);
 
+    // ssed --redis: publishes go through Redis and come back to every instance's Hub. The
+    // bridge is declared after the Hub (it feeds it) and before the server (whose handlers
+    // call it), so it is destroyed in between.
+    std::optional<RedisBridge> redis;
+    std::string bus = "memory";
+    if (!o.redis.empty()) {
+        RedisBridgeOptions ro;
+        if (auto s = parse_redis_url(o.redis, ro.endpoint); !s) {
+            log.error(s.message());
+            return Exit::usage;
+        }
+        ro.prefix = o.redis_prefix;
+        redis.emplace(hub, ro, log);
+        if (auto s = redis->start(); !s) {
+            log.error("redis " + ro.endpoint.display() + ": " + s.message());
+            return exit_for(s);
+        }
+        bus = "redis " + ro.endpoint.display() + ", channels " + o.redis_prefix + "<topic>";
+    }
+
     HubServer server(o.threads, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); });
     ApiOptions api;
     api.max_body = o.max_body;
@@ -253,6 +284,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
     api.publish_token = o.publish_token;
     api.subscribe_token = o.subscribe_token;
     api.access_log = o.verbose || o.debug;
+    api.redis = redis ? &*redis : nullptr;
     install_http_api(server, hub, api, log);
 
     int bound = 0;
@@ -263,7 +295,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
     Listener listener(server);
     std::string url = "http://" + url_host(host) + ":" + std::to_string(bound);
     out << url << '\n' << std::flush;
-    log.info("ready on " + url + " (bus: memory; history " + std::to_string(o.history) +
+    log.info("ready on " + url + " (bus: " + bus + "; history " + std::to_string(o.history) +
              " per topic; max " + std::to_string(o.max_topics) + " topics, " +
              std::to_string(max_subscribers) + " subscribers" +
              (capped ? " (capped by the descriptor limit)" : "") + "; backlog " +

@@ -31,6 +31,8 @@
 
 namespace ssekit {
 
+class RedisBridge;
+
 struct ApiOptions {
     std::size_t max_body = 1 << 20;         // single-event POST body, bytes
     std::size_t max_batch_body = 16 << 20;  // application/x-ndjson POST body, bytes
@@ -39,6 +41,10 @@ struct ApiOptions {
     std::string publish_token;              // "" = publishing needs no token
     std::string subscribe_token;            // "" = subscribing needs no token
     bool access_log = false;                // one info line per request
+    // ssed --redis: POSTs go into Redis through this bridge (which delivers them back to the
+    // Hub of every instance, this one too) instead of straight into the Hub, and /healthz
+    // answers 503 while the bridge's subscription is down. Not owned; must outlive the server.
+    RedisBridge *redis = nullptr;
 };
 
 // Registers every route on `server`. `hub` must outlive `server`.

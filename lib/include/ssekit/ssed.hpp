@@ -41,6 +41,8 @@ struct SsedOptions {
     std::string publish_token;
     std::string subscribe_token;
     std::size_t threads = 16;                  // request pool (never holds streams)
+    std::string redis;                         // "" = in-process bus; else the Redis URL
+    std::string redis_prefix = "sse:";         // channel = prefix + topic
     double drain_timeout = 5;                  // seconds allowed for the drain on SIGTERM/SIGINT
     bool quiet = false;
     bool verbose = false;
