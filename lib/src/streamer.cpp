@@ -20,33 +20,13 @@
 #include <thread>
 #include <unordered_map>
 
+#include "ssekit/unique_fd.hpp"
+
 namespace ssekit {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Owns one file descriptor.
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) : fd_(fd) {}
-    UniqueFd(UniqueFd &&o) noexcept : fd_(o.release()) {}
-    UniqueFd &operator=(UniqueFd &&o) noexcept {
-        reset(o.release());
-        return *this;
-    }
-    ~UniqueFd() { reset(); }
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-    void reset(int fd = -1) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
 
 UniqueFd checked(int fd, const char *what) {
     if (fd < 0) throw std::system_error(errno, std::generic_category(), what);
