@@ -12,6 +12,9 @@ packages=(
   python3 curl mandoc procps           # end-to-end tests, man-page lint
 )
 [ "${SSEKIT_BENCH_DEPS:-0}" = 1 ] && packages+=(nginx-light libnginx-mod-nchan)
+# The EventSource interop test (tests/interop/). A node from elsewhere (NodeSource's ships its
+# own npm and conflicts with Debian's npm) is used as it is.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
