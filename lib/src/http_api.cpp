@@ -274,7 +274,8 @@ void Api::subscribe(const Request &req, Response &res, std::string_view path_top
     if (auto s = validate_field("id", last_id); !s)
         return send_error(res, 400, "Last-Event-ID: " + s.message());
 
-    SubscribeResult sub = hub_.subscribe(unique, last_id);
+    // Streams mode reads the replay from Redis first (redis_bridge.hpp); otherwise the Hub.
+    SubscribeResult sub = opts_.redis ? opts_.redis->subscribe(unique, last_id) : hub_.subscribe(unique, last_id);
     if (!sub.status) return send_error(res, http_status_for(sub.status), sub.status.message());
 
     auto pending = std::make_shared<Pending>();

@@ -40,6 +40,9 @@ struct Topic {
     TopicSlot slot;  // the streamer's view; stable address (Topic lives in a unique_ptr)
     std::uint64_t published = 0;
     std::string last_id;
+    // Streams mode: the newest stream id published, and the newest one evicted from the ring.
+    std::optional<StreamId> newest_stream_id;
+    std::optional<StreamId> evicted_stream_id;
 };
 
 struct StringHash {
@@ -106,6 +109,15 @@ PublishResult Hub::Impl::publish_locked(PublishRequest &req) {
         t = create_topic(req.topic);
         topic_count.store(topics.size(), std::memory_order_relaxed);
     }
+    std::optional<StreamId> sid;
+    if (limits.stream_ids && !req.id.empty()) {
+        sid = parse_stream_id(req.id);
+        if (sid && t->newest_stream_id && *sid <= *t->newest_stream_id) {
+            PublishResult dup{Status::ok(), std::move(req.id), 0, t->slot.subscribers.load(std::memory_order_relaxed)};
+            dup.duplicate = true;
+            return dup;
+        }
+    }
     std::uint64_t seq = next_seq++;
     bool minted = req.id.empty() && !req.no_id;
     Event e{std::move(req.type), std::move(req.data), std::move(req.id), req.retry};
@@ -119,6 +131,14 @@ PublishResult Hub::Impl::publish_locked(PublishRequest &req) {
         return PublishResult{s, {}, 0, 0};
     }
     std::size_t frames_before = t->ring.size(), bytes_before = t->ring.bytes();
+    if (limits.stream_ids) {
+        // Remember what the push evicts, so subscribe_after() can tell a gap.
+        const FramePtr *gone = t->ring.capacity() == 0 ? &f : t->ring.size() == t->ring.capacity() ? &t->ring.front() : nullptr;
+        if (gone)
+            if (auto g = parse_stream_id((*gone)->id); g && (!t->evicted_stream_id || *g > *t->evicted_stream_id))
+                t->evicted_stream_id = g;
+        if (sid) t->newest_stream_id = sid;
+    }
     t->ring.push(f, !minted && !e.id.empty());
     history_frames.fetch_add(t->ring.size() - frames_before, std::memory_order_relaxed);
     history_bytes.fetch_add(t->ring.bytes() - bytes_before, std::memory_order_relaxed);
@@ -240,6 +260,61 @@ SubscribeResult Hub::subscribe(const std::vector<std::string> &names, std::strin
     std::vector<TopicSlot *> slots;
     slots.reserve(topics.size());
     for (Topic *t : topics) slots.push_back(&t->slot);
+    // Under the lock that orders publishes: every frame after this replay reaches the ticket.
+    im.streamer.post_join(res.ticket, std::move(slots));
+    return res;
+}
+
+SubscribeResult Hub::subscribe_after(const std::vector<std::string> &names, const std::vector<StreamId> &after) {
+    SubscribeResult res;
+    if (names.empty() || names.size() != after.size()) {
+        res.status = Status::invalid_argument("no topic given");
+        return res;
+    }
+    for (const auto &n : names)
+        if (!valid_topic(n)) {
+            res.status = Status::invalid_argument("invalid topic name '" + n + "'");
+            return res;
+        }
+
+    auto &im = *impl_;
+    std::lock_guard lock(im.mu);
+    if (im.draining) {
+        res.status = Status::unavailable("shutting down");
+        return res;
+    }
+    if (im.streamer.subscribers() >= im.limits.max_subscribers) {
+        res.status = Status::unavailable("subscriber limit reached (" + std::to_string(im.limits.max_subscribers) + ")");
+        return res;
+    }
+    std::size_t fresh = 0;
+    for (const auto &n : names)
+        if (!im.find_topic(n)) ++fresh;
+    if (fresh > 0 && im.topics.size() + fresh > im.limits.max_topics) {
+        res.status = Status::unavailable("topic limit reached (" + std::to_string(im.limits.max_topics) + ")");
+        return res;
+    }
+    std::vector<TopicSlot *> slots;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        Topic *t = im.find_topic(names[i]);
+        if (!t) t = im.create_topic(names[i]);
+        if (t->evicted_stream_id && *t->evicted_stream_id > after[i])
+            res.gap = Gap{Gap::Reason::evicted, format_stream_id(after[i])};
+        // Newest first until a frame at or before the bound: stream ids increase in the ring.
+        std::size_t first = t->ring.size();
+        while (first > 0) {
+            auto sid = parse_stream_id(t->ring.at(first - 1)->id);
+            if (sid && *sid <= after[i]) break;
+            --first;
+        }
+        for (std::size_t k = first; k < t->ring.size(); ++k) res.replay.push_back(t->ring.at(k));
+        slots.push_back(&t->slot);
+    }
+    im.topic_count.store(im.topics.size(), std::memory_order_relaxed);
+    if (names.size() > 1)
+        std::sort(res.replay.begin(), res.replay.end(),
+                  [](const FramePtr &a, const FramePtr &b) { return a->seq < b->seq; });
+    res.ticket = im.next_ticket++;
     // Under the lock that orders publishes: every frame after this replay reaches the ticket.
     im.streamer.post_join(res.ticket, std::move(slots));
     return res;

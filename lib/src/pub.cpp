@@ -7,6 +7,7 @@
 #include "ssekit/pub_input.hpp"
 #include "ssekit/publisher.hpp"
 #include "ssekit/redis_envelope.hpp"
+#include "ssekit/redis_stream.hpp"
 #include "ssekit/redis_url.hpp"
 #include "ssekit/wire.hpp"
 
@@ -33,6 +34,14 @@ void bind_pub_options(CLI::App &app, PubOptions &o) {
     app.add_option("--retry", o.retry, "Reconnection time in ms to send as the `retry:` field");
     app.add_option("--token", o.token, "Bearer token for ssed")->envname("SSE_TOKEN");
     app.add_option("--prefix", o.prefix, "Redis channel prefix (channel = PREFIX + TOPIC)")->capture_default_str();
+    app.add_option("--redis-mode", o.redis_mode,
+                   "pubsub: PUBLISH only; streams: also append to the topic's capped Redis Stream "
+                   "(ids are stream ids), for ssed --redis-mode streams")
+        ->check(CLI::IsMember({"pubsub", "streams"}))
+        ->capture_default_str();
+    app.add_option("--stream-maxlen", o.stream_maxlen, "Streams mode: keep about N entries per topic (MAXLEN ~ N)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
+        ->capture_default_str();
     auto *whole = app.add_flag("-s,--stdin-file", o.whole, "Read standard input whole as one (multi-line) event");
     auto *json = app.add_flag("--json", o.json, "Read one JSON object a line: {\"data\",\"event\",\"id\",\"retry\",\"topic\"}");
     whole->excludes(json);
@@ -49,6 +58,8 @@ void bind_pub_options(CLI::App &app, PubOptions &o) {
 
 std::string check_pub_options(const PubOptions &o) {
     if (o.data && (o.whole || o.json)) return "DATA cannot be combined with -s or --json";
+    if (o.redis_mode == "streams" && o.redis.empty()) return "--redis-mode streams needs --redis URL";
+    if (o.redis_mode == "streams" && !o.id.empty()) return "--id cannot be used with --redis-mode streams: Redis assigns the ids";
     if (!o.id.empty() && !o.data && !o.whole)
         return "--id names a single event: give DATA or -s (in line and --json mode each event has its own id)";
     return {};
@@ -58,6 +69,7 @@ namespace {
 
 // Fills in what the command line supplies and checks what the event carries.
 Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &minter) {
+    const bool streams = o.redis_mode == "streams";
     if (r.topic.empty()) r.topic = o.topic;
     if (!valid_topic(r.topic))
         return Status::invalid_argument("bad topic \"" + r.topic + "\": use 1 to 128 of [A-Za-z0-9_.:@~-]");
@@ -65,6 +77,7 @@ Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &min
     if (!r.retry) r.retry = o.retry;
     if (auto st = validate_field("id", r.id); !st) return st;
     if (auto st = validate_field("event", r.type); !st) return st;
+    if (streams) return check_stream_request(r);  // Redis assigns the id
     if (redis && r.id.empty()) r.id = minter.next();
     return Status::ok();
 }
@@ -94,6 +107,8 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log) {
             return Exit::usage;
         }
         ro.prefix = o.prefix;
+        ro.streams = o.redis_mode == "streams";
+        ro.stream_maxlen = o.stream_maxlen;
         sink = make_redis_sink(std::move(ro), log);
     } else {
         HttpSinkOptions ho;

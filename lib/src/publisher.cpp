@@ -11,6 +11,7 @@
 #include "ssekit/json.hpp"
 #include "ssekit/redis_conn.hpp"
 #include "ssekit/redis_envelope.hpp"
+#include "ssekit/redis_stream.hpp"
 
 namespace ssekit {
 
@@ -228,6 +229,12 @@ public:
             std::size_t n = std::min(o_.max_batch_events, events.size() - i);
             for (std::size_t k = 0; k < n; ++k) {
                 const auto &e = events[i + k];
+                if (o_.streams) {
+                    // One script call per event, so `accepted` counts exactly.
+                    if (auto st = append_stream_publish(conn_, o_.prefix, o_.stream_maxlen, events.subspan(i + k, 1)); !st)
+                        return st;
+                    continue;
+                }
                 channel = channel_for(o_.prefix, e.topic);
                 payload.clear();
                 encode_envelope(e, payload);
@@ -238,7 +245,9 @@ public:
                 RedisValue v;
                 if (auto st = conn_.read_reply(v); !st) return st;
                 if (v.type == RedisValue::Type::error)
-                    return Status::protocol("redis " + describe() + ": PUBLISH refused: " + v.str);
+                    return Status::protocol("redis " + describe() + (o_.streams ? ": stream publish refused: " : ": PUBLISH refused: ") + v.str);
+                if (o_.streams && v.type == RedisValue::Type::array && !v.elements.empty())
+                    log_.debug("published id " + v.elements[0].str + " to " + events[i + k].topic);
                 ++accepted;
             }
         }

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -64,6 +65,13 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
     bus->add_option("--redis-prefix", o.redis_prefix, "Redis channel prefix (channel = PREFIX + TOPIC)")
         ->envname("SSED_REDIS_PREFIX")
         ->capture_default_str();
+
+    bus->add_option("--redis-mode", o.redis_mode,
+                    "pubsub: Redis only relays events; streams: each topic is also a capped Redis "
+                    "Stream (--history entries), ids are stream ids, and a resume reads from Redis")
+        ->envname("SSED_REDIS_MODE")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"pubsub", "streams"}));
 
     auto *auth = app.add_option_group("Access");
     auth->add_option("--publish-token", o.publish_token, "Bearer token required to publish")
@@ -253,6 +261,12 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
     limits.max_subscribers = max_subscribers;
     limits.max_backlog_bytes = o.max_backlog;
     limits.heartbeat = std::chrono::milliseconds(static_cast<long long>(o.heartbeat * 1000));
+    const bool streams = o.redis_mode == "streams";
+    if (streams && o.redis.empty()) {
+        log.error("--redis-mode streams needs --redis URL");
+        return Exit::usage;
+    }
+    limits.stream_ids = streams;
     Hub hub(limits, log);
 
     // ssed --redis: publishes go through Redis and come back to every instance's Hub. The
@@ -267,12 +281,15 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
             return Exit::usage;
         }
         ro.prefix = o.redis_prefix;
+        ro.mode = streams ? RedisMode::streams : RedisMode::pubsub;
+        ro.history = std::max<std::size_t>(o.history, 1);
         redis.emplace(hub, ro, log);
         if (auto s = redis->start(); !s) {
             log.error("redis " + ro.endpoint.display() + ": " + s.message());
             return exit_for(s);
         }
-        bus = "redis " + ro.endpoint.display() + ", channels " + o.redis_prefix + "<topic>";
+        bus = "redis " + ro.endpoint.display() + ", channels " + o.redis_prefix + "<topic>" +
+              (streams ? ", streams mode" : "");
     }
 
     HubServer server(o.threads, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); });

@@ -35,6 +35,13 @@
 //     replay is the whole retained history of the requested topics.
 // Replays of several topics are merged in seq order.
 //
+// Streams mode (HubLimits::stream_ids, ssed --redis-mode streams): events arrive with Redis
+// stream ids "<ms>-<n>" (stream_id.hpp), strictly increasing per topic. publish() then drops
+// an event whose stream id is not greater than the newest one its topic has seen (a duplicate
+// from a backfill after a Redis outage) and reports it as PublishResult::duplicate.
+// subscribe_after() replays, per topic, the retained frames after a given stream id; the
+// Redis bridge reads what comes before that from Redis (redis_bridge.hpp).
+//
 // Topics are created by the first publish or subscribe that names them and live as long as
 // the hub (max_topics bounds them).
 //
@@ -53,6 +60,7 @@
 #include "ssekit/frame.hpp"  // Frame, FramePtr
 #include "ssekit/log.hpp"
 #include "ssekit/status.hpp"
+#include "ssekit/stream_id.hpp"
 
 namespace ssekit {
 
@@ -69,6 +77,8 @@ struct HubLimits {
     // second of fan-out at any subscriber count, and the bench measured 280 MB of RSS with
     // the earlier bound of 1 Mi frames under an open-loop burst.
     std::size_t max_inbox = 1 << 16;
+    // Streams mode (see the note): drop events whose stream id does not increase per topic.
+    bool stream_ids = false;
 };
 
 struct PublishRequest {
@@ -87,6 +97,9 @@ struct PublishResult {
     std::string id;            // the id the event carries
     std::uint64_t seq = 0;
     std::size_t subscribers = 0;  // subscribers of the topic when it was published
+    // Streams mode: the event was dropped, its stream id being no newer than the topic's
+    // newest (status ok, seq 0).
+    bool duplicate = false;
 };
 
 struct Gap {
@@ -140,6 +153,11 @@ public:
     // `last_event_id` ("" = live only). The caller writes `replay`, then calls adopt() with the
     // socket, or cancel() if the handshake failed.
     SubscribeResult subscribe(const std::vector<std::string> &topics, std::string_view last_event_id);
+    // Streams mode: registers a subscriber to `topics` (distinct, valid) whose replay is, for
+    // each topics[i], the retained frames after stream id after[i] (frames without a stream id
+    // among them included), merged in publish order. Gap{evicted} when topics[i] has evicted a
+    // frame with a stream id greater than after[i]. REQUIRES: after.size() == topics.size().
+    SubscribeResult subscribe_after(const std::vector<std::string> &topics, const std::vector<StreamId> &after);
 
     // Takes ownership of `fd` (a connected socket whose response headers and replay are
     // written; chunked transfer encoding in force) and starts streaming to it. An unknown or

@@ -8,6 +8,8 @@
 // Order of checks: options are validated (topic name, CR/LF in --id/--event) before anything
 // is sent, so a refused option exits 65 without contacting the server. In Redis mode sse-pub
 // mints an id for every event that has none (redis_envelope.hpp); over HTTP the server does.
+// With --redis-mode streams, events go into a capped stream per topic as well (one atomic Lua
+// script per event, redis_stream.hpp), Redis assigns the ids, and an event with an id is refused.
 //
 // Exit: 0 all published; 65 input refused (locally or a 400/413); 66 standard input unreadable;
 // 69 cannot connect or retries exhausted ("published N of M events" on stderr); 77 on 401/403.
@@ -33,6 +35,8 @@ struct PubOptions {
     std::optional<std::uint64_t> retry; // --retry MS: `retry:` field
     std::string token;                  // --token, $SSE_TOKEN
     std::string prefix = "sse:";        // Redis channel prefix
+    std::string redis_mode = "pubsub";  // pubsub | streams (redis_stream.hpp)
+    std::size_t stream_maxlen = 1000;   // streams: MAXLEN ~ cap of each topic's stream
     bool whole = false;                 // -s
     bool json = false;                  // --json
     double retry_for = 30;              // seconds; 0 = no retry

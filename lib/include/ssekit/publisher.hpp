@@ -9,7 +9,8 @@
 //     libcurl 21,600/s; httplib::Client 5,550/s with set_tcp_nodelay(true), 22/s without (the
 //     Nagle + delayed-ACK stall of dependency-notes §1). A 413 on a batch halves it and retries.
 //   - Redis: pipelined PUBLISH <prefix><topic> <envelope> in bounded batches (redis_envelope.hpp);
-//     the ids must already be set.
+//     the ids must already be set. In streams mode, one EVAL of the stream script
+//     (redis_stream.hpp) per event, pipelined the same way; Redis assigns the ids.
 // send() reports how many leading events are known to be accepted, so nothing accepted is ever
 // sent twice. An event whose fate is unknown (the connection broke after it was written, before
 // the reply) counts as not accepted and is sent again: delivery is at-least-once.
@@ -61,6 +62,8 @@ struct RedisSinkOptions {
     std::size_t max_batch_events = 1000;
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds io_timeout{30000};
+    bool streams = false;             // redis_stream.hpp: XADD + PUBLISH script; ids from Redis
+    std::size_t stream_maxlen = 1000; // MAXLEN ~ cap per topic stream
 };
 std::unique_ptr<Sink> make_redis_sink(RedisSinkOptions opts, Logger log);
 

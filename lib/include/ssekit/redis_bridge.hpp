@@ -27,6 +27,25 @@
 // a PUBLISH whose reply was lost counts as failed too (the publisher may retry: at-least-once).
 // healthy() is true while the subscription is live (for /healthz).
 //
+// Streams mode (RedisBridgeOptions::mode, ssed --redis-mode streams; redis_stream.hpp): every
+// event is also an entry of a capped stream per topic, published by one atomic Lua script, and
+// its id is the stream id. Live fan-out is unchanged (the Hub, with HubLimits::stream_ids, drops
+// a stream id that does not increase). A resume reads from Redis, so it works on any instance
+// and after a restart (subscribe()):
+//  1. per topic, XREVRANGE <key> + (L COUNT history+1 gives R, the entries after L (the newest
+//     `history` of them; more means Gap{evicted}); S_t = the newest id of R, or L. L not a
+//     stream id: Gap{unknown} and R = the newest `history` entries. L older than the stream's
+//     first entry after a trim (XINFO STREAM: entries-added > length): Gap{evicted}.
+//  2. barrier: the subscriber thread sends PING on the subscriber connection and the caller
+//     waits for its PONG (at most barrier_timeout, else unavailable): Redis answers in order,
+//     so every notification of an entry in R has reached the Hub by then. The PONG must come
+//     on the subscription that was live before step 1, or the resume is tried again.
+//  3. Hub::subscribe_after(topics, S): the ring frames after S_t, then live.
+//     The replay is R (in stream-id order), then the Hub's part: no gap, no duplicate.
+// After an outage the bridge re-subscribes, then backfills every topic the Hub knows with the
+// entries after its newest stream id (XREVRANGE, at most `history`; for a topic without one,
+// those after the last message received before the loss) before it handles live messages.
+//
 // Thread safety: all public members may be called from any thread.
 #pragma once
 
@@ -34,10 +53,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ssekit/hub.hpp"
 #include "ssekit/log.hpp"
+#include "ssekit/redis_stream.hpp"
 #include "ssekit/redis_url.hpp"
 #include "ssekit/status.hpp"
 
@@ -51,6 +72,9 @@ struct RedisBridgeOptions {
     std::chrono::milliseconds ping_interval{5000};    // idle subscriber: PING, then wait this long
     std::chrono::milliseconds backoff_initial{100};
     std::chrono::milliseconds backoff_max{5000};
+    RedisMode mode = RedisMode::pubsub;
+    std::size_t history = 1000;                       // streams: MAXLEN ~ cap, resume/backfill bound
+    std::chrono::milliseconds barrier_timeout{2000};  // streams: resume waits this long for the PONG
 };
 
 struct RedisBridgeStats {
@@ -60,6 +84,9 @@ struct RedisBridgeStats {
     std::uint64_t published = 0;       // events PUBLISHed by publish()/publish_batch()
     std::uint64_t publish_failures = 0;
     std::uint64_t reconnects = 0;      // subscriber connections made after the first
+    std::uint64_t duplicates = 0;      // streams: messages the Hub had already (backfill overlap)
+    std::uint64_t backfilled = 0;      // streams: entries read back from Redis after an outage
+    std::uint64_t resumes = 0;         // streams: subscriptions resumed from Redis
 };
 
 class RedisBridge {
@@ -84,6 +111,13 @@ public:
     // When Redis fails, the one result is unavailable and *failed_index is 0 (no line is to blame).
     std::vector<PublishResult> publish_batch(std::vector<PublishRequest> reqs, std::size_t *failed_index = nullptr);
 
+    // Streams mode: a subscription to `topics` resuming after `last_event_id`, replay read from
+    // Redis and then the Hub (see the note); "" = live only, straight from the Hub. Otherwise
+    // (pubsub mode) the same as Hub::subscribe. unavailable when Redis cannot be read or the
+    // barrier times out (ssed answers 503).
+    SubscribeResult subscribe(const std::vector<std::string> &topics, std::string_view last_event_id);
+
+    RedisMode mode() const;
     bool healthy() const;
     RedisBridgeStats stats() const;
 

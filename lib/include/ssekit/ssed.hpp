@@ -43,6 +43,7 @@ struct SsedOptions {
     std::size_t threads = 16;                  // request pool (never holds streams)
     std::string redis;                         // "" = in-process bus; else the Redis URL
     std::string redis_prefix = "sse:";         // channel = prefix + topic
+    std::string redis_mode = "pubsub";         // pubsub | streams (redis_bridge.hpp)
     double drain_timeout = 5;                  // seconds allowed for the drain on SIGTERM/SIGINT
     bool quiet = false;
     bool verbose = false;
