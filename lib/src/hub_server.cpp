@@ -69,13 +69,24 @@ int to_ms(time_t sec, time_t usec) { return static_cast<int>(sec * 1000 + usec /
 
 // One connection's stream, kept across its keep-alive requests (cpp-httplib makes a new
 // SocketStream per request and drops whatever it had read ahead).
+//
+// Per request, cpp-httplib's own stream polls before every read and twice before every write
+// and asks the kernel for both addresses: ten system calls around the two or three that move
+// bytes, which were most of a publish's cost. Here the read and write timeouts are socket
+// options (SO_RCVTIMEO/SO_SNDTIMEO, set once), so read() and write() go straight to
+// recv()/send(), and the addresses are looked up once per connection.
 class ConnStream final : public httplib::Stream {
 public:
-    ConnStream(int fd, int read_ms, int write_ms) : fd_(fd), read_ms_(read_ms), write_ms_(write_ms) {}
+    ConnStream(int fd, int read_ms, int write_ms) : fd_(fd), read_ms_(read_ms), write_ms_(write_ms) {
+        set_timeout(SO_RCVTIMEO, read_ms);
+        set_timeout(SO_SNDTIMEO, write_ms);
+    }
 
     bool has_buffered() const { return off_ < len_; }
 
     bool is_readable() const override { return has_buffered() || poll_one(fd_, POLLIN, read_ms_) > 0; }
+    // Used by chunked providers (the subscription handshake) before each write: also checks
+    // that the peer has not closed, so a client gone during the replay is noticed early.
     bool is_writable() const override {
         return poll_one(fd_, POLLOUT, write_ms_) > 0 && socket_alive(fd_);
     }
@@ -87,11 +98,10 @@ public:
             off_ += n;
             return static_cast<ssize_t>(n);
         }
-        if (!is_readable()) return -1;
         // Small reads (the request line and headers are read byte by byte) go through the buffer.
         if (size < buf_.size()) {
             ssize_t n = recv_some(buf_.data(), buf_.size());
-            if (n <= 0) return n;
+            if (n <= 0) return n < 0 ? -1 : 0;
             off_ = 0;
             len_ = static_cast<size_t>(n);
             return read(ptr, size);
@@ -100,7 +110,6 @@ public:
     }
 
     ssize_t write(const char *ptr, size_t size) override {
-        if (!is_writable()) return -1;
         ssize_t n;
         do n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
@@ -108,20 +117,38 @@ public:
     }
 
     void get_remote_ip_and_port(std::string &ip, int &port) const override {
-        sockaddr_storage addr{};
-        socklen_t len = sizeof addr;
-        if (::getpeername(fd_, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
-            address_of(addr, ip, port);
+        if (!remote_) remote_ = lookup(::getpeername);
+        ip = remote_->ip;
+        port = remote_->port;
     }
     void get_local_ip_and_port(std::string &ip, int &port) const override {
-        sockaddr_storage addr{};
-        socklen_t len = sizeof addr;
-        if (::getsockname(fd_, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
-            address_of(addr, ip, port);
+        if (!local_) local_ = lookup(::getsockname);
+        ip = local_->ip;
+        port = local_->port;
     }
     socket_t socket() const override { return fd_; }
 
 private:
+    struct Address {
+        std::string ip;
+        int port = 0;
+    };
+
+    Address lookup(int (*name_of)(int, sockaddr *, socklen_t *)) const {
+        Address a;
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        if (name_of(fd_, reinterpret_cast<sockaddr *>(&addr), &len) == 0) address_of(addr, a.ip, a.port);
+        return a;
+    }
+
+    void set_timeout(int option, int ms) {
+        timeval tv{};
+        tv.tv_sec = ms / 1000;
+        tv.tv_usec = (ms % 1000) * 1000;
+        ::setsockopt(fd_, SOL_SOCKET, option, &tv, sizeof tv);
+    }
+
     ssize_t recv_some(char *p, size_t n) {
         ssize_t r;
         do r = ::recv(fd_, p, n, 0);
@@ -135,6 +162,7 @@ private:
     std::array<char, 4096> buf_{};
     size_t off_ = 0;
     size_t len_ = 0;
+    mutable std::optional<Address> remote_, local_;
 };
 
 }  // namespace
