@@ -18,6 +18,8 @@
 
 #include "ssekit/redis_conn.hpp"
 #include "ssekit/redis_envelope.hpp"
+#include "ssekit/redis_stream.hpp"
+#include "ssekit/stream_id.hpp"
 
 using namespace ssekit;
 using namespace std::chrono_literals;
@@ -362,4 +364,203 @@ TEST(RedisBridge, StopIsPromptAndIdempotent) {
     bridge.stop();
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
     EXPECT_FALSE(bridge.healthy());
+}
+
+// ----------------------------------------------------------------------------------------------
+// Streams mode (--redis-mode streams)
+
+namespace {
+
+RedisBridgeOptions streams_options(const RedisServer &r, std::size_t history = 1000) {
+    RedisBridgeOptions o = options_for(r);
+    o.mode = RedisMode::streams;
+    o.history = history;
+    return o;
+}
+
+HubLimits streams_hub(std::size_t history = 1000) {
+    HubLimits l;
+    l.history = history;
+    l.stream_ids = true;
+    return l;
+}
+
+std::vector<std::string> ids_of(const std::vector<FramePtr> &frames) {
+    std::vector<std::string> out;
+    for (const auto &f : frames) out.push_back(f->id);
+    return out;
+}
+
+std::vector<std::string> publish_n(RedisBridge &b, const std::string &topic, int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+        PublishRequest r;
+        r.topic = topic;
+        r.data = "event " + std::to_string(i);
+        PublishResult res = b.publish(std::move(r));
+        EXPECT_TRUE(res.status.is_ok()) << res.status.message();
+        ids.push_back(res.id);
+    }
+    return ids;
+}
+
+long long xlen(const RedisServer &redis, const std::string &key) {
+    RedisConn c;
+    RedisValue v;
+    EXPECT_TRUE(RedisConn::connect(redis.endpoint(), 2s, c).is_ok());
+    EXPECT_TRUE(c.command({"XLEN", key}, v).is_ok());
+    return v.integer;
+}
+
+}  // namespace
+
+TEST(RedisBridgeStreams, PublishStoresEachEventInTheTopicsStreamWithTheStreamIdAsItsId) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub(streams_hub(), quiet_log());
+    RedisBridge bridge(hub, streams_options(redis), quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    std::vector<PublishRequest> batch(3);
+    for (int i = 0; i < 3; ++i) batch[i].topic = "s", batch[i].data = std::to_string(i);
+    batch[1].type = "tick";
+    std::size_t failed = 99;
+    auto res = bridge.publish_batch(batch, &failed);
+    ASSERT_EQ(failed, 3u);
+    ASSERT_EQ(res.size(), 3u);
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(parse_stream_id(res[i].id)) << res[i].id;
+        EXPECT_EQ(res[i].subscribers, 1u);
+        if (i > 0) {
+            EXPECT_EQ(compare_stream_ids(res[i - 1].id, res[i].id), -1);
+        }
+    }
+    EXPECT_EQ(xlen(redis, "sse:s"), 3);
+    ASSERT_TRUE(wait_until([&] { return history(hub, "s").size() == 3; }));
+    auto h = history(hub, "s");
+    EXPECT_EQ(h[1]->block(), "event: tick\nid: " + res[1].id + "\ndata: 1\n\n");
+
+    PublishRequest own;
+    own.topic = "s";
+    own.id = "mine";
+    EXPECT_EQ(bridge.publish(own).status.code(), Status::Code::invalid_argument);
+    EXPECT_EQ(xlen(redis, "sse:s"), 3);
+}
+
+TEST(RedisBridgeStreams, AnInstanceStartedLaterResumesFromRedisExactly) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub1(streams_hub(), quiet_log());
+    RedisBridge b1(hub1, streams_options(redis), quiet_log());
+    ASSERT_TRUE(b1.start().is_ok());
+    auto ids = publish_n(b1, "r", 5);
+
+    Hub hub2(streams_hub(), quiet_log());  // as after a restart: an empty Hub
+    RedisBridge b2(hub2, streams_options(redis), quiet_log());
+    ASSERT_TRUE(b2.start().is_ok());
+    SubscribeResult sub = b2.subscribe({"r"}, ids[1]);
+    ASSERT_TRUE(sub.status.is_ok()) << sub.status.message();
+    EXPECT_FALSE(sub.gap);
+    EXPECT_EQ(ids_of(sub.replay), (std::vector<std::string>(ids.begin() + 2, ids.end())));
+    EXPECT_EQ(sub.replay[0]->block(), "id: " + ids[2] + "\ndata: event 2\n\n");
+    hub2.cancel(sub.ticket);
+
+    SubscribeResult latest = b2.subscribe({"r"}, ids[4]);
+    EXPECT_TRUE(latest.replay.empty());
+    EXPECT_FALSE(latest.gap);
+    hub2.cancel(latest.ticket);
+
+    SubscribeResult garbage = b2.subscribe({"r"}, "not-a-stream-id");
+    ASSERT_TRUE(garbage.gap);
+    EXPECT_EQ(garbage.gap->reason, Gap::Reason::unknown);
+    EXPECT_EQ(ids_of(garbage.replay), ids);
+    hub2.cancel(garbage.ticket);
+    EXPECT_EQ(b2.stats().resumes, 3u);
+}
+
+TEST(RedisBridgeStreams, AnInstanceThatSawTheEventsLiveReplaysNoneTwice) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub1(streams_hub(), quiet_log()), hub2(streams_hub(), quiet_log());
+    RedisBridge b1(hub1, streams_options(redis), quiet_log()), b2(hub2, streams_options(redis), quiet_log());
+    ASSERT_TRUE(b1.start().is_ok());
+    ASSERT_TRUE(b2.start().is_ok());
+    auto ids = publish_n(b1, "live", 6);
+    // Without waiting for delivery: the barrier makes the Hub's part and Redis' part meet.
+    SubscribeResult sub = b2.subscribe({"live"}, ids[2]);
+    ASSERT_TRUE(sub.status.is_ok()) << sub.status.message();
+    EXPECT_EQ(ids_of(sub.replay), (std::vector<std::string>(ids.begin() + 3, ids.end())));
+    hub2.cancel(sub.ticket);
+}
+
+TEST(RedisBridgeStreams, AnIdOlderThanTheCappedStreamIsAGap) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub(streams_hub(3), quiet_log());
+    RedisBridge bridge(hub, streams_options(redis, 3), quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    std::vector<PublishRequest> batch(250);
+    for (auto &r : batch) r.topic = "cap", r.data = "x";
+    auto res = bridge.publish_batch(batch);
+    ASSERT_EQ(res.size(), 250u);
+    EXPECT_LT(xlen(redis, "sse:cap"), 250);  // MAXLEN ~ 3 trimmed whole nodes
+    SubscribeResult sub = bridge.subscribe({"cap"}, res[0].id);
+    ASSERT_TRUE(sub.gap);
+    EXPECT_EQ(sub.gap->reason, Gap::Reason::evicted);
+    EXPECT_EQ(sub.gap->last_event_id, res[0].id);
+    EXPECT_EQ(ids_of(sub.replay), (std::vector<std::string>{res[247].id, res[248].id, res[249].id}));
+    hub.cancel(sub.ticket);
+}
+
+TEST(RedisBridgeStreams, EventsMissedWhileTheSubscriptionWasDownAreBackfilledOnce) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub(streams_hub(), quiet_log());
+    RedisBridge bridge(hub, streams_options(redis), quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    auto before = publish_n(bridge, "bf", 2);
+    ASSERT_TRUE(wait_until([&] { return history(hub, "bf").size() == 2; }));
+
+    // Kill the bridge's subscription and publish in the same pipeline: Redis runs them in
+    // order, so the events land while the bridge is away (it waits out its backoff).
+    RedisConn c;
+    ASSERT_TRUE(RedisConn::connect(redis.endpoint(), 2s, c).is_ok());
+    std::vector<PublishRequest> missed(3);
+    for (int i = 0; i < 3; ++i) missed[i].topic = "bf", missed[i].data = "missed " + std::to_string(i);
+    ASSERT_TRUE(c.append({"CLIENT", "KILL", "TYPE", "pubsub"}).is_ok());
+    ASSERT_TRUE(append_stream_publish(c, "sse:", 1000, missed).is_ok());
+    ASSERT_TRUE(c.flush().is_ok());
+    RedisValue killed, published;
+    ASSERT_TRUE(c.read_reply(killed).is_ok());
+    ASSERT_TRUE(c.read_reply(published).is_ok());
+    EXPECT_EQ(killed.integer, 1);
+    std::vector<std::string> missed_ids;
+    std::vector<long long> receivers;
+    ASSERT_TRUE(parse_stream_publish_reply(published, 3, missed_ids, receivers).is_ok());
+    EXPECT_EQ(receivers[0], 0);  // nobody was subscribed
+
+    ASSERT_TRUE(wait_until([&] { return bridge.stats().reconnects >= 1 && history(hub, "bf").size() == 5; }, 15s));
+    auto after = publish_n(bridge, "bf", 1);
+    ASSERT_TRUE(wait_until([&] { return history(hub, "bf").size() == 6; }));
+    std::vector<std::string> want = before;
+    want.insert(want.end(), missed_ids.begin(), missed_ids.end());
+    want.push_back(after[0]);
+    EXPECT_EQ(ids_of(history(hub, "bf")), want);
+    EXPECT_EQ(bridge.stats().backfilled, 3u);
+}
+
+TEST(RedisBridgeStreams, ResumeWithRedisDownIsUnavailable) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub(streams_hub(), quiet_log());
+    RedisBridge bridge(hub, streams_options(redis), quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    auto ids = publish_n(bridge, "d", 1);
+    redis.stop();
+    ASSERT_TRUE(wait_until([&] { return !bridge.healthy(); }));
+    SubscribeResult sub = bridge.subscribe({"d"}, ids[0]);
+    EXPECT_EQ(sub.status.code(), Status::Code::unavailable);
+    // Live-only subscriptions need no Redis.
+    SubscribeResult live = bridge.subscribe({"d"}, "");
+    EXPECT_TRUE(live.status.is_ok());
+    hub.cancel(live.ticket);
 }
