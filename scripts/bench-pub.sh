@@ -158,6 +158,10 @@ start_tail() {
 # from the publisher's start to the last event received.
 finish_tail() {
   local r=$1 name=$2 topic=$3 rc=0 t2 got
+  # Everything was accepted: what has not arrived 10 s later is not coming (a dropped subscriber
+  # resumes from a history shorter than what it missed).
+  for _ in $(seq 100); do kill -0 "$tail_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -INT "$tail_pid" 2>/dev/null || true
   wait "$tail_pid" || rc=$?
   t2=$(now)
   forget "$tail_pid"
