@@ -16,25 +16,12 @@
 #include "ssekit/redis_conn.hpp"
 #include "ssekit/redis_envelope.hpp"
 #include "ssekit/stream_id.hpp"
+#include "ssekit/unique_fd.hpp"
 #include "ssekit/wire.hpp"
 
 namespace ssekit {
 
 namespace {
-
-class UniqueFd {
-public:
-    explicit UniqueFd(int fd = -1) : fd_(fd) {}
-    ~UniqueFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    UniqueFd(const UniqueFd &) = delete;
-    UniqueFd &operator=(const UniqueFd &) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 std::uint64_t wall_ms() {
     using namespace std::chrono;
@@ -94,6 +81,11 @@ struct RedisBridge::Impl {
 
     Impl(Hub &h, RedisBridgeOptions opts, Logger l) : hub(h), o(std::move(opts)), log(std::move(l)) {}
 
+    void wake() {
+        std::uint64_t one = 1;
+        ssize_t n = ::write(wake_fd.get(), &one, sizeof one);
+        (void)n;
+    }
     void barrier_reached(std::string_view token);  // bridge thread: PONG b<n> arrived
     // Waits until the subscriber connection answered a PING sent now; not_found when the answer
     // came on another subscription than `session`.
@@ -184,6 +176,8 @@ struct RedisBridge::Impl {
                     last_heard_ms = wall_ms();
                     session_gen.fetch_add(1);
                     subscribed.store(true);
+                    // A barrier requested while we were not subscribed gets its PING now.
+                    wake();
                     if (lost_at) {
                         reconnects.fetch_add(1, std::memory_order_relaxed);
                         log.warn("redis " + c.endpoint() + ": subscribed again after " +
@@ -356,9 +350,7 @@ void RedisBridge::Impl::barrier_reached(std::string_view token) {
 Status RedisBridge::Impl::barrier(std::uint64_t session) {
     std::unique_lock lock(barrier_mu);
     std::uint64_t ticket = ++barrier_requested;
-    std::uint64_t one = 1;
-    ssize_t n = ::write(wake_fd.get(), &one, sizeof one);
-    (void)n;
+    wake();
     if (!barrier_cv.wait_for(lock, o.barrier_timeout, [&] { return barrier_done >= ticket; }))
         return Status::unavailable("redis: the subscription did not answer within " +
                                    std::to_string(o.barrier_timeout.count()) + " ms");

@@ -11,14 +11,41 @@ constexpr std::string_view kEmptyIdHead = R"({"ssekit":1,"id":"",)";
 
 }  // namespace
 
-const std::string_view kStreamPublishScript = R"(local out = {}
-for i = 1, #KEYS do
-  local id = redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i + 1])
-  out[#out + 1] = id
-  out[#out + 1] = redis.call('PUBLISH', KEYS[i], '{"ssekit":1,"id":"' .. id .. '",' .. ARGV[i + 1])
+const std::string_view kStreamPublishScript = R"(local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = 0
+local last = redis.call('GET', KEYS[1])
+if last then
+  local lms, ln = string.match(last, '^(%d+)-(%d+)$')
+  if lms and tonumber(lms) >= ms then
+    ms = tonumber(lms)
+    n = tonumber(ln) + 1
+  end
 end
+local out = {}
+for i = 2, #KEYS do
+  local id = string.format('%.0f-%.0f', ms, n)
+  local r = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'e', ARGV[i])
+  if type(r) == 'table' and r.err then
+    -- The stream is ahead of the counter (written by someone else): let Redis pick.
+    r = redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i])
+    local rms, rn = string.match(r, '^(%d+)-(%d+)$')
+    ms = tonumber(rms)
+    n = tonumber(rn)
+  end
+  out[#out + 1] = r
+  out[#out + 1] = redis.call('PUBLISH', KEYS[i], '{"ssekit":1,"id":"' .. r .. '",' .. ARGV[i])
+  n = n + 1
+end
+redis.call('SET', KEYS[1], string.format('%.0f-%.0f', ms, n - 1))
 return out
 )";
+
+std::string stream_counter_key(std::string_view prefix) {
+    std::string k(prefix);
+    k.append("#lastid");
+    return k;
+}
 
 std::string_view to_string(RedisMode m) { return m == RedisMode::streams ? "streams" : "pubsub"; }
 
@@ -52,12 +79,14 @@ Status append_stream_publish(RedisConn &c, std::string_view prefix, std::size_t 
         rests.emplace_back();
         encode_stream_rest(e, rests.back());
     }
-    std::string numkeys = std::to_string(events.size()), capstr = std::to_string(cap == 0 ? 1 : cap);
+    std::string numkeys = std::to_string(events.size() + 1), capstr = std::to_string(cap == 0 ? 1 : cap);
+    std::string counter = stream_counter_key(prefix);
     std::vector<std::string_view> argv;
-    argv.reserve(4 + 2 * events.size());
+    argv.reserve(5 + 2 * events.size());
     argv.push_back("EVAL");
     argv.push_back(kStreamPublishScript);
     argv.push_back(numkeys);
+    argv.push_back(counter);
     for (const auto &k : keys) argv.push_back(k);
     argv.push_back(capstr);
     for (const auto &r : rests) argv.push_back(r);

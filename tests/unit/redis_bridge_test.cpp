@@ -564,3 +564,86 @@ TEST(RedisBridgeStreams, ResumeWithRedisDownIsUnavailable) {
     EXPECT_TRUE(live.status.is_ok());
     hub.cancel(live.ticket);
 }
+
+TEST(RedisBridgeStreams, ResumeWhilePublishingGoesOnHasNoGapAndNoDuplicate) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub1(streams_hub(), quiet_log());
+    HubLimits l2 = streams_hub();
+    l2.heartbeat = 0ms;
+    Hub hub2(l2, quiet_log());
+    RedisBridge b1(hub1, streams_options(redis), quiet_log()), b2(hub2, streams_options(redis), quiet_log());
+    ASSERT_TRUE(b1.start().is_ok());
+    ASSERT_TRUE(b2.start().is_ok());
+    auto ids = publish_n(b1, "x", 20);
+    std::vector<std::string> more;
+    std::thread publisher([&] { more = publish_n(b1, "x", 300); });
+    std::this_thread::sleep_for(5ms);  // let some of them race the resume (no assertion on timing)
+    SubscribeResult sub = b2.subscribe({"x"}, ids[5]);
+    ASSERT_TRUE(sub.status.is_ok()) << sub.status.message();
+    EXPECT_FALSE(sub.gap);
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    hub2.adopt(sub.ticket, sv[0]);  // the hub owns sv[0] now
+    publisher.join();
+    ids.insert(ids.end(), more.begin(), more.end());
+    std::vector<std::string> want(ids.begin() + 6, ids.end());
+
+    std::vector<std::string> got = ids_of(sub.replay);
+    std::string buf;
+    timeval tv{10, 0};
+    ::setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const std::string last_line = "id: " + want.back() + "\n";
+    while (buf.find(last_line) == std::string::npos) {
+        char chunk[65536];
+        ssize_t n = ::read(sv[1], chunk, sizeof chunk);
+        if (n <= 0) break;
+        buf.append(chunk, static_cast<std::size_t>(n));
+    }
+    ::close(sv[1]);
+    for (std::size_t at = buf.find("id: "); at != std::string::npos; at = buf.find("id: ", at + 1)) {
+        std::size_t nl = buf.find('\n', at);
+        got.push_back(buf.substr(at + 4, nl - at - 4));
+    }
+    EXPECT_EQ(got, want);
+}
+
+TEST(RedisBridgeStreams, ResumeOfSeveralTopicsReadsEachStream) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub1(streams_hub(), quiet_log());
+    RedisBridge b1(hub1, streams_options(redis), quiet_log());
+    ASSERT_TRUE(b1.start().is_ok());
+    auto a = publish_n(b1, "ta", 3);
+    auto b = publish_n(b1, "tb", 2);
+    Hub hub2(streams_hub(), quiet_log());
+    RedisBridge b2(hub2, streams_options(redis), quiet_log());
+    ASSERT_TRUE(b2.start().is_ok());
+    SubscribeResult sub = b2.subscribe({"ta", "tb", "ta"}, a[1]);
+    ASSERT_TRUE(sub.status.is_ok()) << sub.status.message();
+    EXPECT_FALSE(sub.gap);
+    EXPECT_EQ(ids_of(sub.replay), (std::vector<std::string>{a[2], b[0], b[1]}));
+    hub2.cancel(sub.ticket);
+}
+
+TEST(RedisBridgeStreams, IdsIncreaseAcrossTopicsEvenPastAStreamAheadOfTheCounter) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub(streams_hub(), quiet_log());
+    RedisBridge bridge(hub, streams_options(redis), quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    auto first = publish_n(bridge, "p", 1);
+    {
+        // Another writer put an entry far ahead into topic q's stream.
+        RedisConn c;
+        RedisValue v;
+        ASSERT_TRUE(RedisConn::connect(redis.endpoint(), 2s, c).is_ok());
+        ASSERT_TRUE(c.command({"XADD", "sse:q", "99999999999999-5", "other", "x"}, v).is_ok());
+        ASSERT_EQ(v.str, "99999999999999-5");
+    }
+    auto q = publish_n(bridge, "q", 1);
+    auto p = publish_n(bridge, "p", 1);
+    EXPECT_EQ(q[0], "99999999999999-6");  // XADD * past the stream's top
+    EXPECT_EQ(p[0], "99999999999999-7");  // and the counter follows it on every topic
+    EXPECT_EQ(compare_stream_ids(first[0], q[0]), -1);
+}

@@ -2,14 +2,23 @@
 //
 // Each topic is a capped Redis Stream whose key is the channel name, `<prefix><topic>` (keys
 // and pub/sub channels are separate namespaces in Redis). Publishing runs one Lua script
-// (kStreamPublishScript), atomically for all the events it is given:
-//     XADD <prefix><topic> MAXLEN ~ <cap> * e <rest>
-//     PUBLISH <prefix><topic> {"ssekit":1,"id":"<stream id>",<rest>
+// (kStreamPublishScript), atomically for all the events it is given; for each event:
+//     XADD <prefix><topic> MAXLEN ~ <cap> <id> e <rest>
+//     PUBLISH <prefix><topic> {"ssekit":1,"id":"<id>",<rest>
 // so an event is never stored without its live notification or notified without being
-// stored, and the event's id is the stream id Redis assigned. `rest` is the envelope
-// (redis_envelope.hpp) after its id: `"event":...,"data":...,"retry":N}`. Live fan-out is the
-// same pub/sub envelope as in pubsub mode; the stream is what a resume reads back.
-// Publishers cannot choose ids in this mode (Redis does): a request with an id is refused.
+// stored. `rest` is the envelope (redis_envelope.hpp) after its id:
+// `"event":...,"data":...,"retry":N}`. Live fan-out is the same pub/sub envelope as in pubsub
+// mode; the stream is what a resume reads back.
+//
+// Ids are stream ids "<ms>-<n>" that increase across ALL topics of a prefix, not only within
+// a stream: the script takes <ms> from Redis' TIME and keeps the last id it gave in the key
+// `<prefix>#lastid` (no topic can be named so: '#' is not a topic character), so an event
+// published after another has a greater id whatever its topic. That is what lets one
+// Last-Event-ID position a client in every stream of a several-topic subscription (plain
+// `XADD *` ids count per stream: "5-0" on one topic can come after "5-1" on another). Should a
+// stream be ahead of the counter (entries added by another writer), that event falls back to
+// `XADD *` and the counter follows it. Publishers cannot choose ids: a request with one is
+// refused.
 //
 // Pure functions, except append_stream_publish which writes to the given connection.
 #pragma once
@@ -31,9 +40,13 @@ std::string_view to_string(RedisMode m);
 
 // The stream entry field that holds the envelope's rest.
 inline constexpr std::string_view kStreamField = "e";
-// KEYS: one stream key per event; ARGV[1]: the cap; ARGV[1 + i]: the rest of event i.
+// KEYS[1]: the counter key; KEYS[1 + i]: the stream of event i; ARGV[1]: the cap;
+// ARGV[1 + i]: the rest of event i.
 // Returns a flat array: stream id, PUBLISH receivers, for each event in order.
 extern const std::string_view kStreamPublishScript;
+
+// `<prefix>#lastid`: the last id the script gave (see the note).
+std::string stream_counter_key(std::string_view prefix);
 
 // invalid_argument when `req` carries an id (in streams mode Redis assigns ids).
 Status check_stream_request(const PublishRequest &req);
