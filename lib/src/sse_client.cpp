@@ -96,6 +96,7 @@ struct SseClient::Impl {
     MultiPtr multi;
     std::vector<std::unique_ptr<Stream>> streams;
     const EventHandler *on_event = nullptr;
+    const FlushHandler *on_flush = nullptr;
     bool stopping = false;
 
     Impl(StreamOptions o, Logger l) : opts(std::move(o)), log(std::move(l)) {}
@@ -179,10 +180,13 @@ struct SseClient::Impl {
         }
         if (auto retry = s.parser->take_retry()) s.policy.set_reconnection_time(*retry);
         s.last_id = s.parser->last_event_id();
+        bool delivered = false;
         while (auto e = s.parser->next()) {
             if (stopping) continue;  // drain: nothing is delivered after a stop
+            delivered = true;
             if (!(*on_event)(*e, s.url)) stopping = true;
         }
+        if (delivered && !(*on_flush)()) stopping = true;
         return bytes.size();
     }
 
@@ -312,8 +316,9 @@ struct SseClient::Impl {
         schedule(s, false, curl_error, true);
     }
 
-    Result run(const EventHandler &handler, const volatile std::sig_atomic_t &stop) {
+    Result run(const EventHandler &handler, const FlushHandler &flush, const volatile std::sig_atomic_t &stop) {
         on_event = &handler;
+        on_flush = &flush;
         while (true) {
             if (stop) return {End::interrupted, Status::ok()};
             if (stopping) return {End::stopped, Status::ok()};
@@ -384,9 +389,10 @@ SseClient::~SseClient() {
         if (s->easy) curl_multi_remove_handle(impl_->multi.get(), s->easy.get());
 }
 
-SseClient::Result SseClient::run(const EventHandler &on_event, const volatile std::sig_atomic_t &stop) {
+SseClient::Result SseClient::run(const EventHandler &on_event, const FlushHandler &on_flush,
+                                 const volatile std::sig_atomic_t &stop) {
     if (!impl_->multi) return {End::finished, Status::internal("curl_multi_init failed")};
-    return impl_->run(on_event, stop);
+    return impl_->run(on_event, on_flush, stop);
 }
 
 }  // namespace ssekit

@@ -222,25 +222,32 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     std::uint64_t printed = 0;
     bool pipe_closed = false;
     std::optional<Status> write_error;
-    std::string buf;
+    // Events of one received chunk are formatted into `pending` and written together when the
+    // client flushes, before it waits for more bytes: one write(2) per burst instead of one per
+    // event, and never an event held back.
+    std::string pending;
     auto on_event = [&](const Event &e, std::string_view url) -> bool {
         if (!opts.events.empty() &&
             std::find(opts.events.begin(), opts.events.end(), e.type) == opts.events.end())
             return true;
         if (opts.match && !re.matches(e.data)) return true;
-        buf.clear();
-        formatter.format(e, url, buf);
-        if (!write_all(out_fd, buf, stop)) {
-            if (errno == EPIPE) pipe_closed = true;              // `| head`: the reader is done
-            else if (errno != EINTR) write_error = Status::io(std::string("writing output: ") + std::strerror(errno));
-            return false;
-        }
+        formatter.format(e, url, pending);
         ++printed;
         return limit == 0 || printed < limit;
     };
+    auto on_flush = [&]() -> bool {
+        if (pending.empty()) return true;
+        bool ok = write_all(out_fd, pending, stop);
+        pending.clear();
+        if (!ok) {
+            if (errno == EPIPE) pipe_closed = true;              // `| head`: the reader is done
+            else if (errno != EINTR) write_error = Status::io(std::string("writing output: ") + std::strerror(errno));
+        }
+        return ok;
+    };
 
     SseClient client(std::move(so), log);
-    SseClient::Result r = client.run(on_event, stop);
+    SseClient::Result r = client.run(on_event, on_flush, stop);
     if (write_error) {
         log.error(write_error->message());
         return Exit::io;

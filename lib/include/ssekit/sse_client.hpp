@@ -54,6 +54,10 @@ class SseClient {
 public:
     // Returns false to stop the run (no further event is delivered).
     using EventHandler = std::function<bool(const Event &e, std::string_view url)>;
+    // Called once the events of one received chunk have all been handed to the EventHandler,
+    // before the client waits for more bytes: the moment to flush output, so a burst costs
+    // one write and a lone event is still printed at once. Returns false to stop the run.
+    using FlushHandler = std::function<bool()>;
 
     enum class End {
         finished,     // every URL ended (stream over with reconnect off, 204, or failed)
@@ -73,7 +77,8 @@ public:
 
     // Follows the URLs until one of the Result::End conditions. `stop` is polled at least
     // every 100 ms (a signal handler sets it). Call once.
-    Result run(const EventHandler &on_event, const volatile std::sig_atomic_t &stop);
+    Result run(const EventHandler &on_event, const FlushHandler &on_flush,
+               const volatile std::sig_atomic_t &stop);
 
 private:
     struct Impl;
