@@ -1,5 +1,7 @@
 #include "ssekit/redis_conn.hpp"
 
+#include <charconv>
+
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
@@ -101,6 +103,28 @@ Status RedisConn::append(const std::vector<std::string_view> &argv) {
     if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(argv.size()), ptrs.data(), lens.data()) != REDIS_OK)
         return fail("cannot queue command");
     return Status::ok();
+}
+
+Status RedisConn::append_formatted(std::string_view resp) {
+    if (!connected()) return Status::unavailable("redis " + endpoint_ + ": not connected");
+    if (redisAppendFormattedCommand(ctx_.get(), resp.data(), resp.size()) != REDIS_OK)
+        return fail("cannot queue commands");
+    return Status::ok();
+}
+
+void append_resp(std::string &out, std::initializer_list<std::string_view> argv) {
+    char digits[24];
+    auto number = [&](char kind, std::size_t n) {
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+        (void)ec;
+        out.push_back(kind);
+        out.append(digits, static_cast<std::size_t>(end - digits)).append("\r\n");
+    };
+    number('*', argv.size());
+    for (std::string_view a : argv) {
+        number('$', a.size());
+        out.append(a).append("\r\n");
+    }
 }
 
 Status RedisConn::flush() {

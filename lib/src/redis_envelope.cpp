@@ -1,5 +1,7 @@
 #include "ssekit/redis_envelope.hpp"
 
+#include <charconv>
+
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -64,10 +66,16 @@ std::string IdMinter::next() {
     using namespace std::chrono;
     auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
     std::uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
+    // "<ms>-<8 hex digits>-<seq>", built with to_chars: snprintf was a sixth of the CPU of
+    // publishing one event.
+    static constexpr char hex[] = "0123456789abcdef";
     char buf[64];
-    int n = std::snprintf(buf, sizeof buf, "%lld-%08x-%llu", static_cast<long long>(ms), tag_,
-                          static_cast<unsigned long long>(seq));
-    return std::string(buf, static_cast<size_t>(n));
+    char *p = std::to_chars(buf, buf + 24, static_cast<long long>(ms)).ptr;
+    *p++ = '-';
+    for (int shift = 28; shift >= 0; shift -= 4) *p++ = hex[(tag_ >> shift) & 0xF];
+    *p++ = '-';
+    p = std::to_chars(p, buf + sizeof buf, seq).ptr;
+    return std::string(buf, static_cast<std::size_t>(p - buf));
 }
 
 }  // namespace ssekit

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <initializer_list>
 #include <string_view>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct RedisValue {
 };
 RedisValue to_value(const redisReply &r);
 
+// Appends one command in the Redis protocol (an array of bulk strings) to `out`.
+void append_resp(std::string &out, std::initializer_list<std::string_view> argv);
+
 class RedisConn {
 public:
     RedisConn() = default;
@@ -63,6 +67,9 @@ public:
 
     // Queues one command (argv form) in the output buffer; nothing is sent yet.
     Status append(const std::vector<std::string_view> &argv);
+    // Queues commands already in RESP form (see append_resp), as one block: a pipeline of
+    // thousands of PUBLISHes costs one copy instead of one hiredis format call each.
+    Status append_formatted(std::string_view resp);
     // Writes the output buffer completely (blocking).
     Status flush();
     // Reads the next reply (blocking until it arrives). Redis error replies are values, not
