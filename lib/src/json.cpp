@@ -76,6 +76,14 @@ void append_json_string(std::string &out, std::string_view text) {
     out.push_back('"');
 }
 
+std::optional<std::string> json_string_member(std::string_view text, std::string_view key) {
+    nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return std::nullopt;
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+}
+
 Status parse_json_event(std::string_view line, JsonEvent &out) {
     out = JsonEvent{};
     nlohmann::json j = nlohmann::json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
@@ -37,11 +36,7 @@ size_t collect(char *ptr, size_t size, size_t n, void *user) {
 
 // The "error" member of a JSON reply, else the body itself cut to one short line.
 std::string reply_error(const std::string &body) {
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_object()) {
-        auto it = j.find("error");
-        if (it != j.end() && it->is_string()) return it->get<std::string>();
-    }
+    if (auto error = json_string_member(body, "error")) return *error;
     std::string line = body.substr(0, std::min<size_t>(body.find('\n'), 200));
     return line.empty() ? "(no message)" : line;
 }
@@ -124,9 +119,8 @@ private:
         long code = 0;
         if (auto st = perform(url, e.data, "text/plain; charset=utf-8", code, reply); !st) return st;
         if (code / 100 == 2 && log_.enabled(Logger::Level::debug)) {
-            auto j = nlohmann::json::parse(reply, nullptr, false);
-            if (j.is_object() && j.contains("id") && j["id"].is_string())
-                log_.debug("published id " + j["id"].get<std::string>() + " to " + e.topic);
+            if (auto id = json_string_member(reply, "id"))
+                log_.debug("published id " + *id + " to " + e.topic);
         }
         return status_for(code, reply, url);
     }

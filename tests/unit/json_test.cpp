@@ -60,3 +60,11 @@ TEST(Json, RefusesWhatIsNotAnEventObject) {
               "\"retry\" must be a non-negative integer");
     EXPECT_FALSE(ssekit::parse_json_event(R"({"data":"x"} trailing)", e).is_ok());
 }
+
+TEST(Json, ReadsAStringMemberOfAReply) {
+    EXPECT_EQ(ssekit::json_string_member(R"({"error":"subscriber limit reached (1)"})", "error"),
+              "subscriber limit reached (1)");
+    EXPECT_EQ(ssekit::json_string_member(R"({"id":7})", "id"), std::nullopt);
+    EXPECT_EQ(ssekit::json_string_member("Bad Gateway", "error"), std::nullopt);
+    EXPECT_EQ(ssekit::json_string_member(R"(["error"])", "error"), std::nullopt);
+}

@@ -31,6 +31,10 @@ struct JsonEvent {
     bool has_data = false;
 };
 
+// The value of the string member `key` of the JSON object `text`; nullopt when `text` is not
+// a JSON object or has no such string member. For reading replies such as {"error": "..."}.
+std::optional<std::string> json_string_member(std::string_view text, std::string_view key);
+
 // Parses one line. Errors (invalid_argument) name the problem: "not a JSON object",
 // "\"id\" must be a string", ... Unknown keys are ignored, so producers may add their own.
 Status parse_json_event(std::string_view line, JsonEvent &out);
