@@ -62,7 +62,7 @@ TEST(Json, RefusesWhatIsNotAnEventObject) {
 }
 
 TEST(Json, ReadsAStringMemberOfAReply) {
-    EXPECT_EQ(ssekit::json_string_member(R"({"error":"subscriber limit reached (1)"})", "error"),
+    EXPECT_EQ(ssekit::json_string_member(R"j({"error":"subscriber limit reached (1)"})j", "error"),
               "subscriber limit reached (1)");
     EXPECT_EQ(ssekit::json_string_member(R"({"id":7})", "id"), std::nullopt);
     EXPECT_EQ(ssekit::json_string_member("Bad Gateway", "error"), std::nullopt);
