@@ -83,6 +83,10 @@ struct Hub::Impl {
     }
     // REQUIRES: mu held, the request checked, the topic existing or creatable.
     PublishResult publish_locked(PublishRequest &req);
+    // REQUIRES: mu held, names valid. Whether one more subscriber of `names` may join (not
+    // draining, subscriber and topic limits); on success `topics` holds their Topics, in the
+    // order of `names`, created as needed.
+    Status admit_locked(const std::vector<std::string_view> &names, std::vector<Topic *> &topics);
 
     HubLimits limits;
     Logger log;
@@ -192,6 +196,24 @@ std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, 
     return results;
 }
 
+Status Hub::Impl::admit_locked(const std::vector<std::string_view> &names, std::vector<Topic *> &out) {
+    if (draining) return Status::unavailable("shutting down");
+    if (streamer.subscribers() >= limits.max_subscribers)
+        return Status::unavailable("subscriber limit reached (" + std::to_string(limits.max_subscribers) + ")");
+    std::size_t fresh = 0;
+    for (auto n : names)
+        if (!find_topic(n)) ++fresh;
+    if (fresh > 0 && topics.size() + fresh > limits.max_topics)
+        return Status::unavailable("topic limit reached (" + std::to_string(limits.max_topics) + ")");
+    out.clear();
+    for (auto n : names) {
+        Topic *t = find_topic(n);
+        out.push_back(t ? t : create_topic(n));
+    }
+    topic_count.store(topics.size(), std::memory_order_relaxed);
+    return Status::ok();
+}
+
 SubscribeResult Hub::subscribe(const std::vector<std::string> &names, std::string_view last_event_id) {
     SubscribeResult res;
     if (names.empty()) {
@@ -210,27 +232,8 @@ SubscribeResult Hub::subscribe(const std::vector<std::string> &names, std::strin
 
     auto &im = *impl_;
     std::lock_guard lock(im.mu);
-    if (im.draining) {
-        res.status = Status::unavailable("shutting down");
-        return res;
-    }
-    if (im.streamer.subscribers() >= im.limits.max_subscribers) {
-        res.status = Status::unavailable("subscriber limit reached (" + std::to_string(im.limits.max_subscribers) + ")");
-        return res;
-    }
-    std::size_t fresh = 0;
-    for (auto n : wanted)
-        if (!im.find_topic(n)) ++fresh;
-    if (fresh > 0 && im.topics.size() + fresh > im.limits.max_topics) {
-        res.status = Status::unavailable("topic limit reached (" + std::to_string(im.limits.max_topics) + ")");
-        return res;
-    }
     std::vector<Topic *> topics;
-    for (auto n : wanted) {
-        Topic *t = im.find_topic(n);
-        topics.push_back(t ? t : im.create_topic(n));
-    }
-    im.topic_count.store(im.topics.size(), std::memory_order_relaxed);
+    if (res.status = im.admit_locked(wanted, topics); !res.status) return res;
 
     if (!last_event_id.empty()) {
         // Resume policy: see hub.hpp.
@@ -279,25 +282,13 @@ SubscribeResult Hub::subscribe_after(const std::vector<std::string> &names, cons
 
     auto &im = *impl_;
     std::lock_guard lock(im.mu);
-    if (im.draining) {
-        res.status = Status::unavailable("shutting down");
-        return res;
-    }
-    if (im.streamer.subscribers() >= im.limits.max_subscribers) {
-        res.status = Status::unavailable("subscriber limit reached (" + std::to_string(im.limits.max_subscribers) + ")");
-        return res;
-    }
-    std::size_t fresh = 0;
-    for (const auto &n : names)
-        if (!im.find_topic(n)) ++fresh;
-    if (fresh > 0 && im.topics.size() + fresh > im.limits.max_topics) {
-        res.status = Status::unavailable("topic limit reached (" + std::to_string(im.limits.max_topics) + ")");
-        return res;
-    }
+    std::vector<Topic *> topics;
+    if (res.status = im.admit_locked({names.begin(), names.end()}, topics); !res.status) return res;
     std::vector<TopicSlot *> slots;
     for (std::size_t i = 0; i < names.size(); ++i) {
-        Topic *t = im.find_topic(names[i]);
-        if (!t) t = im.create_topic(names[i]);
+        Topic *t = topics[i];
+        // A topic named twice is subscribed once, or every frame would be sent twice.
+        if (std::find(slots.begin(), slots.end(), &t->slot) != slots.end()) continue;
         if (t->evicted_stream_id && *t->evicted_stream_id > after[i])
             res.gap = Gap{Gap::Reason::evicted, format_stream_id(after[i])};
         // Newest first until a frame at or before the bound: stream ids increase in the ring.
@@ -310,7 +301,6 @@ SubscribeResult Hub::subscribe_after(const std::vector<std::string> &names, cons
         for (std::size_t k = first; k < t->ring.size(); ++k) res.replay.push_back(t->ring.at(k));
         slots.push_back(&t->slot);
     }
-    im.topic_count.store(im.topics.size(), std::memory_order_relaxed);
     if (names.size() > 1)
         std::sort(res.replay.begin(), res.replay.end(),
                   [](const FramePtr &a, const FramePtr &b) { return a->seq < b->seq; });
