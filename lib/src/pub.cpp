@@ -21,6 +21,7 @@ Logger::Level PubOptions::log_level() const {
 }
 
 void bind_pub_options(CLI::App &app, PubOptions &o) {
+    app.name("sse-pub");
     app.description("sse-pub: publish Server-Sent Events to ssed over HTTP, or into Redis");
     app.add_option("TOPIC", o.topic, "Topic to publish to ([A-Za-z0-9_.:@~-], 1 to 128 characters)")->required();
     app.add_option("DATA", o.data, "Data of the one event to publish; without it, events are read from standard input");
