@@ -7,6 +7,14 @@
 #include "ssekit/exit.hpp"
 #include "ssekit/pub.hpp"
 
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void on_stop_signal(int) { stop_requested = 1; }
+
+}  // namespace
+
 int main(int argc, char **argv) {
     // A Redis or HTTP peer that goes away must be an error return, not a SIGPIPE death.
     std::signal(SIGPIPE, SIG_IGN);
@@ -20,6 +28,14 @@ int main(int argc, char **argv) {
         ssekit::Logger("sse-pub").error(std::string(e.what()) + " (see sse-pub --help)");
         return static_cast<int>(ssekit::Exit::usage);
     }
+    // Ctrl-C ends reading; what was read is still published and the counts are reported. No
+    // SA_RESTART, so a read or poll blocked on stdin returns at once.
+    struct sigaction sa = {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+
     ssekit::Logger log("sse-pub", opts.log_level());
-    return ssekit::exit_main(log, [&] { return ssekit::run_pub(opts, STDIN_FILENO, log); });
+    return ssekit::exit_main(log, [&] { return ssekit::run_pub(opts, STDIN_FILENO, log, stop_requested); });
 }

@@ -85,7 +85,7 @@ Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &min
 
 }  // namespace
 
-Exit run_pub(const PubOptions &o, int input_fd, const Logger &log) {
+Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {
     if (auto m = check_pub_options(o); !m.empty()) {
         log.error(m);
         return Exit::usage;
@@ -127,7 +127,7 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log) {
     }
     RetryPolicy policy;
     policy.retry_for = std::chrono::milliseconds(static_cast<long long>(o.retry_for * 1000.0));
-    Publisher pub(std::move(sink), policy, log);
+    Publisher pub(std::move(sink), policy, log, &stop);
     std::string where = pub.sink().describe();
 
     std::uint64_t total = 0;
@@ -152,7 +152,7 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log) {
     }
 
     InputMode mode = o.whole ? InputMode::whole : o.json ? InputMode::json : InputMode::lines;
-    InputReader reader(input_fd, mode);
+    InputReader reader(input_fd, mode, {}, &stop);
     std::vector<InputEvent> batch;
     std::vector<PublishRequest> reqs;
     for (;;) {
@@ -182,7 +182,8 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log) {
         if (auto st = pub.publish(reqs); !st) return fail(st);
         if (!bad.is_ok()) return fail(bad);
     }
-    log.info("published " + std::to_string(pub.published()) + " events to " + where);
+    log.info(std::string(reader.interrupted() ? "interrupted; " : "") + "published " +
+             std::to_string(pub.published()) + " events to " + where);
     return Exit::ok;
 }
 

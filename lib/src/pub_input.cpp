@@ -15,8 +15,8 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 }
 
-InputReader::InputReader(int fd, InputMode mode, InputLimits limits)
-    : fd_(fd), mode_(mode), limits_(limits) {}
+InputReader::InputReader(int fd, InputMode mode, InputLimits limits, const volatile std::sig_atomic_t *stop)
+    : fd_(fd), mode_(mode), limits_(limits), stop_(stop) {}
 
 Status InputReader::fill(bool wait) {
     if (eof_) return Status::ok();
@@ -24,7 +24,14 @@ Status InputReader::fill(bool wait) {
         pollfd p{fd_, POLLIN, 0};
         int r = ::poll(&p, 1, wait ? -1 : 0);
         if (r < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR) {
+                // A stop signal ends the input here; the events read so far still go out.
+                if (stop_ && *stop_) {
+                    eof_ = interrupted_ = true;
+                    return Status::ok();
+                }
+                continue;
+            }
             return Status::io(std::string("cannot poll standard input: ") + std::strerror(errno));
         }
         if (r == 0) return Status::ok();  // nothing ready and not waiting

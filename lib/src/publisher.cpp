@@ -282,8 +282,9 @@ std::unique_ptr<Sink> make_redis_sink(RedisSinkOptions opts, Logger log) {
 // ---------------------------------------------------------------------------------------------
 // Publisher
 
-Publisher::Publisher(std::unique_ptr<Sink> sink, RetryPolicy policy, Logger log)
-    : sink_(std::move(sink)), policy_(policy), log_(std::move(log)) {}
+Publisher::Publisher(std::unique_ptr<Sink> sink, RetryPolicy policy, Logger log,
+                     const volatile std::sig_atomic_t *stop)
+    : sink_(std::move(sink)), policy_(policy), log_(std::move(log)), stop_(stop) {}
 
 Status Publisher::publish(std::span<const PublishRequest> events) {
     using clock = std::chrono::steady_clock;
@@ -313,7 +314,11 @@ Status Publisher::publish(std::span<const PublishRequest> events) {
         auto wait = backoff + std::chrono::milliseconds((*jitter)() % (backoff.count() / 4 + 1));
         wait = std::min(wait, policy_.retry_for - elapsed);
         log_.warn(st.message() + "; retrying in " + seconds(wait));
-        std::this_thread::sleep_for(wait);
+        // In short slices, so Ctrl-C during an outage ends the wait at once.
+        for (auto until = clock::now() + wait; clock::now() < until;) {
+            if (stop_ && *stop_) return Status::unavailable(st.message() + "; interrupted");
+            std::this_thread::sleep_for(std::min<clock::duration>(until - clock::now(), std::chrono::milliseconds(50)));
+        }
         backoff = std::min(backoff * 2, policy_.max);
     }
     return Status::ok();

@@ -15,6 +15,8 @@
 // 69 cannot connect or retries exhausted ("published N of M events" on stderr); 77 on 401/403.
 #pragma once
 
+#include <csignal>
+
 #include <optional>
 #include <string>
 
@@ -53,6 +55,9 @@ void bind_pub_options(CLI::App &app, PubOptions &opts);
 std::string check_pub_options(const PubOptions &opts);
 
 // Runs sse-pub: publishes DATA or the events read from `input_fd`.
-Exit run_pub(const PubOptions &opts, int input_fd, const Logger &log);
+// `stop` is set by main's SIGINT/SIGTERM handler: reading ends, what was read is still
+// published, and the exit status says whether all of it was (0) or not (69, with the counts).
+Exit run_pub(const PubOptions &opts, int input_fd, const Logger &log,
+             const volatile std::sig_atomic_t &stop);
 
 }  // namespace ssekit

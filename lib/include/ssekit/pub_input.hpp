@@ -20,6 +20,7 @@
 // Not thread-safe; the reader does not own the fd.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -44,7 +45,10 @@ struct InputEvent {
 
 class InputReader {
 public:
-    InputReader(int fd, InputMode mode, InputLimits limits = {});
+    // `stop` (optional, set by a SIGINT/SIGTERM handler) ends the input as end of file would:
+    // what was read before it is still returned, then an empty batch.
+    InputReader(int fd, InputMode mode, InputLimits limits = {},
+                const volatile std::sig_atomic_t *stop = nullptr);
 
     // Clears `out`, blocks until at least one event is ready or input ends, then adds every
     // event ready without waiting (bounded by the limits). An empty `out` with ok() means end of
@@ -52,6 +56,7 @@ public:
     Status next_batch(std::vector<InputEvent> &out);
 
     std::uint64_t events_read() const { return events_read_; }
+    bool interrupted() const { return interrupted_; }
 
 private:
     Status fill(bool wait);   // reads once; wait=false returns at once when nothing is ready
@@ -66,7 +71,9 @@ private:
     std::size_t pos_ = 0;          // start of the unconsumed part of buf_
     std::uint64_t line_no_ = 0;
     std::uint64_t events_read_ = 0;
+    const volatile std::sig_atomic_t *stop_;
     bool eof_ = false;
+    bool interrupted_ = false;
     bool done_ = false;            // whole mode: the event was returned
     Status pending_;               // error to report on the next call
 };

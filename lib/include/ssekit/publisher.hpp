@@ -21,6 +21,8 @@
 // Not thread-safe.
 #pragma once
 
+#include <csignal>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -75,7 +77,10 @@ struct RetryPolicy {
 
 class Publisher {
 public:
-    Publisher(std::unique_ptr<Sink> sink, RetryPolicy policy, Logger log);
+    // `stop` (optional, set by a SIGINT/SIGTERM handler) cuts a retry wait short: publish()
+    // then fails with what it could not send.
+    Publisher(std::unique_ptr<Sink> sink, RetryPolicy policy, Logger log,
+              const volatile std::sig_atomic_t *stop = nullptr);
 
     // Publishes all of `events` in order, retrying per the policy. On error, published()
     // tells how many events (over all calls) made it.
@@ -89,6 +94,7 @@ private:
     RetryPolicy policy_;
     Logger log_;
     std::uint64_t published_ = 0;
+    const volatile std::sig_atomic_t *stop_;
 };
 
 }  // namespace ssekit
