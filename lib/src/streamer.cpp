@@ -304,6 +304,12 @@ void Streamer::Impl::activate(std::uint64_t ticket, int raw_fd) {
     // Not a TCP socket (a socketpair in tests): the option fails harmlessly.
     int one = 1;
     (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // A peer that vanished without a FIN (a laptop closed, a NAT entry dropped) would hold its
+    // slot until TCP gives up retransmitting, ~15 minutes. Heartbeats keep data in flight, so a
+    // user timeout turns "unacknowledged for this long" into an error within about one
+    // heartbeat plus this bound.
+    unsigned user_timeout_ms = 60000;
+    (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = &s;
