@@ -260,5 +260,10 @@ TEST(Streamer, TurnsOffNagleOnTcpSockets) {
     // The streamer still owns `server` (the subscriber is live), so the number is valid.
     ASSERT_EQ(::getsockopt(server, IPPROTO_TCP, TCP_NODELAY, &nodelay, &optlen), 0);
     EXPECT_NE(nodelay, 0);
+    // A peer that vanished without a FIN is given up on within a bounded time.
+    unsigned user_timeout = 0;
+    optlen = sizeof user_timeout;
+    ASSERT_EQ(::getsockopt(server, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, &optlen), 0);
+    EXPECT_GT(user_timeout, 0u);
     ::close(client);
 }
