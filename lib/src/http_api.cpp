@@ -437,6 +437,29 @@ void Api::metrics(Response &res) const {
            s.history_frames);
     metric("ssed_history_bytes", "gauge", "Bytes held in the per-topic history rings.",
            s.history_bytes);
+    if (opts_.redis) {
+        RedisBridgeStats r = opts_.redis->stats();
+        metric("ssed_redis_up", "gauge", "1 while the Redis subscription is live, else 0.",
+               opts_.redis->healthy() ? 1 : 0);
+        metric("ssed_redis_received_total", "counter", "Messages received from Redis and handed to the hub.",
+               r.received);
+        metric("ssed_redis_plain_total", "counter", "Of those, plain payloads (not an ssekit envelope).",
+               r.plain);
+        metric("ssed_redis_dropped_total", "counter",
+               "Messages from Redis dropped: bad channel or envelope, or refused by the hub.", r.dropped);
+        metric("ssed_redis_published_total", "counter", "Events this instance published into Redis.",
+               r.published);
+        metric("ssed_redis_publish_failures_total", "counter",
+               "Publishes refused because Redis failed (answered 503).", r.publish_failures);
+        metric("ssed_redis_reconnects_total", "counter", "Subscriber connections to Redis made after the first.",
+               r.reconnects);
+        metric("ssed_redis_duplicates_total", "counter",
+               "Streams mode: events the hub already had (backfill overlap), dropped.", r.duplicates);
+        metric("ssed_redis_backfilled_total", "counter",
+               "Streams mode: entries read back from Redis after an outage.", r.backfilled);
+        metric("ssed_redis_resumes_total", "counter", "Streams mode: subscriptions resumed from Redis.",
+               r.resumes);
+    }
     res.set_content(out, "text/plain; version=0.0.4");
 }
 

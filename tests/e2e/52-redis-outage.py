@@ -54,9 +54,12 @@ class TwoInstancesAndRedis(ProcTestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual([e["data"] for e in sub.wait_events(1)], ["before"])
 
+        self.assertEqual(self.b.metric("ssed_redis_up"), 1)
+        self.assertEqual(self.a.metric("ssed_redis_published_total"), 1)
         self.redis.stop()
         for s in (self.a, self.b):
             wait_for(lambda s=s: self.healthz(s) == 503, 30, what="/healthz to report degraded")
+        self.assertEqual(self.b.metric("ssed_redis_up"), 0)
         status, _, body = self.a.publish("news", "during")
         self.assertEqual(status, 503, body)
         self.assertIn("error", json.loads(body))
@@ -70,6 +73,8 @@ class TwoInstancesAndRedis(ProcTestCase):
             wait_for(lambda s=s: self.healthz(s) == 200, 30, what="/healthz to recover")
         status, _, body = self.a.publish("news", "after")
         self.assertEqual(status, 200, body)
+        self.assertGreaterEqual(self.b.metric("ssed_redis_reconnects_total"), 1)
+        self.assertGreaterEqual(self.a.metric("ssed_redis_publish_failures_total"), 1)
         events = sub.wait_events(2, timeout=30)
         # The same connection carried on: no reconnect, nothing false, nothing twice.
         self.assertFalse(sub.closed)
