@@ -81,8 +81,9 @@ struct Hub::Impl {
         topics.emplace(p->name, std::move(t));
         return p;
     }
-    // REQUIRES: mu held, the request checked, the topic existing or creatable.
-    PublishResult publish_locked(PublishRequest &req);
+    // REQUIRES: mu held, the request checked, the topic existing or creatable. The frame is
+    // posted through `combine`, which the caller ends after releasing mu.
+    PublishResult publish_locked(PublishRequest &req, Streamer::Combine &combine);
     // REQUIRES: mu held, names valid. Whether one more subscriber of `names` may join (not
     // draining, subscriber and topic limits); on success `topics` holds their Topics, in the
     // order of `names`, created as needed.
@@ -107,7 +108,7 @@ struct Hub::Impl {
     Streamer streamer;
 };
 
-PublishResult Hub::Impl::publish_locked(PublishRequest &req) {
+PublishResult Hub::Impl::publish_locked(PublishRequest &req, Streamer::Combine &combine) {
     Topic *t = find_topic(req.topic);
     if (!t) {
         t = create_topic(req.topic);
@@ -150,7 +151,7 @@ PublishResult Hub::Impl::publish_locked(PublishRequest &req) {
     t->last_id = e.id;
     published.fetch_add(1, std::memory_order_relaxed);
     PublishResult r{Status::ok(), std::move(e.id), seq, t->slot.subscribers.load(std::memory_order_relaxed)};
-    streamer.post_frame(t->slot, std::move(f));
+    streamer.post_frame(t->slot, std::move(f), combine);
     return r;
 }
 
@@ -160,6 +161,9 @@ Hub::~Hub() = default;
 
 PublishResult Hub::publish(PublishRequest req) {
     if (auto s = check_request(req); !s) return PublishResult{s, {}, 0, 0};
+    // Declared before the lock, so it ends after the lock is released: the fan-out it may run
+    // on this thread (when the streaming thread is idle) writes to sockets, never under mu.
+    Streamer::Combine combine(impl_->streamer);
     std::lock_guard lock(impl_->mu);
     if (impl_->streamer.inbox_size() >= impl_->limits.max_inbox)
         return PublishResult{Status::unavailable("hub overloaded: the streaming thread is behind"), {}, 0, 0};
@@ -167,7 +171,7 @@ PublishResult Hub::publish(PublishRequest req) {
         return PublishResult{Status::unavailable("topic limit reached (" + std::to_string(impl_->limits.max_topics) +
                                                  ")"),
                              {}, 0, 0};
-    return impl_->publish_locked(req);
+    return impl_->publish_locked(req, combine);
 }
 
 std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, std::size_t *failed_index) {
@@ -179,6 +183,7 @@ std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, 
         if (auto s = check_request(reqs[i]); !s) return fail(i, std::move(s));
     std::vector<PublishResult> results;
     results.reserve(reqs.size());
+    Streamer::Combine combine(impl_->streamer);  // before the lock: see publish()
     std::lock_guard lock(impl_->mu);
     if (impl_->streamer.inbox_size() + reqs.size() > impl_->limits.max_inbox)
         return fail(0, Status::unavailable("hub overloaded: the streaming thread is behind"));
@@ -191,7 +196,7 @@ std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, 
         if (impl_->topics.size() + fresh.size() > impl_->limits.max_topics)
             return fail(i, Status::unavailable("topic limit reached (" + std::to_string(impl_->limits.max_topics) + ")"));
     }
-    for (auto &r : reqs) results.push_back(impl_->publish_locked(r));
+    for (auto &r : reqs) results.push_back(impl_->publish_locked(r, combine));
     if (failed_index) *failed_index = reqs.size();
     return results;
 }

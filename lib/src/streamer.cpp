@@ -81,11 +81,19 @@ struct Streamer::Impl {
     Impl(Streamer &owner, StreamerLimits limits, Logger log);
     ~Impl();
 
-    void post(Command c);
+    // Pushes `c`; returns whether the inbox was empty, i.e. whether this post must see the
+    // inbox taken (by waking the thread or running it itself).
+    bool push(Command c);
+    void post(Command c);  // push, and wake the thread if owed
+    void wake();
+    // The publisher's side of combining: runs the inbox here if the thread is idle (true),
+    // else leaves it (false) and the caller must wake().
+    bool try_run_inbox();
     void run();
 
-    // Streaming thread only, below.
+    // REQUIRES: work_mu_ held (the streaming thread, or a combiner), below.
     void take_inbox();
+    void flush_dirty();
     void run_command(Command &c);
     void fan_out(TopicSlot &topic, const FramePtr &f);
     void join(std::uint64_t ticket, std::vector<TopicSlot *> &topics);
@@ -111,10 +119,16 @@ struct Streamer::Impl {
     std::mutex inbox_mu_;
     std::vector<Command> inbox_;  // guarded by inbox_mu_
 
+    // Guards everything below it. Held by the streaming thread except around epoll_wait, and
+    // by a combining publisher while it runs the inbox. Taken before inbox_mu_, never after.
+    std::mutex work_mu_;
     std::vector<Command> work_;  // the swapped-out inbox, reused
     std::unordered_map<std::uint64_t, std::unique_ptr<StreamSubscriber>> subs_;
     std::vector<StreamSubscriber *> dirty_;
-    std::vector<std::unique_ptr<StreamSubscriber>> graveyard_;  // freed at the end of an iteration
+    // Closed subscribers, freed by the streaming thread at the end of its iteration: only
+    // then are no epoll events for them pending (events fetched before the lock was taken
+    // may name one that a combiner closed meanwhile). A combiner never frees them.
+    std::vector<std::unique_ptr<StreamSubscriber>> graveyard_;
     std::vector<iovec> iov_;
     FramePtr heartbeat_ = make_comment_frame("");
     FramePtr slow_notice_ = make_comment_frame("slow consumer, resume with Last-Event-ID");
@@ -122,7 +136,7 @@ struct Streamer::Impl {
     bool draining_ = false;
     std::chrono::milliseconds drain_base_{0}, drain_jitter_{0};
     std::mt19937_64 rng_{std::random_device{}()};
-    Clock::time_point now_ = Clock::now();
+    Clock::time_point now_ = Clock::now();  // set by whoever takes work_mu_ to do work
     bool stop_ = false;
     std::thread thread_;  // last: starts after every member above is ready
 };
@@ -157,15 +171,30 @@ Streamer::Impl::Impl(Streamer &owner, StreamerLimits limits, Logger log)
 }
 
 Streamer::Impl::~Impl() {
-    Command c(Command::Kind::stop);
-    post(std::move(c));
+    // Always wake: a combiner that happened to run the stop would not wake the thread.
+    push(Command(Command::Kind::stop));
+    wake();
     thread_.join();
     // Commands never taken may still own sockets.
     for (auto &cmd : inbox_)
         if (cmd.kind == Command::Kind::activate && cmd.fd >= 0) ::close(cmd.fd);
 }
 
-void Streamer::Impl::post(Command c) {
+// No lost wake-up. Whoever pushes onto an EMPTY inbox is "owed": it must make sure that the
+// inbox is taken after its push. Pushes onto a non-empty inbox rely on the owed post before
+// them, since whoever takes the inbox takes everything in it. An owed post either
+//  (a) wins try_lock(work_mu_) and swaps the inbox itself, after its push; or
+//  (b) writes the eventfd after its push (plain post(), a lost try_lock, the stop). The
+//      thread reads the eventfd and only then swaps, both under work_mu_. If its read came
+//      after the write, its swap comes after the push; if before, the write leaves the
+//      eventfd readable and (level-triggered) the next epoll_wait returns at once.
+// Nothing else is needed: neither the thread nor a combiner re-checks the inbox, and a
+// combiner that took the inbox never writes the eventfd. A lost try_lock means the thread or
+// another combiner is busy; the eventfd then costs at most a spurious wake-up (an empty swap).
+// Order: every swap happens under work_mu_ and its commands run before work_mu_ is
+// released, so batches run one after another in swap order, each in push order: exactly the
+// order of posting, whichever thread runs them.
+bool Streamer::Impl::push(Command c) {
     bool was_empty;
     {
         std::lock_guard lock(inbox_mu_);
@@ -173,21 +202,50 @@ void Streamer::Impl::post(Command c) {
         inbox_.push_back(std::move(c));
     }
     owner_.inbox_size_.fetch_add(1, std::memory_order_relaxed);
+    return was_empty;
+}
+
+void Streamer::Impl::post(Command c) {
     // A burst costs one wake-up: only the post that finds the inbox empty writes the eventfd.
-    if (was_empty) {
-        std::uint64_t one = 1;
-        while (::write(wake_.get(), &one, sizeof one) < 0 && errno == EINTR) {
-        }
+    if (push(std::move(c))) wake();
+}
+
+void Streamer::Impl::wake() {
+    std::uint64_t one = 1;
+    while (::write(wake_.get(), &one, sizeof one) < 0 && errno == EINTR) {
     }
+}
+
+bool Streamer::Impl::try_run_inbox() {
+    std::unique_lock lock(work_mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    now_ = Clock::now();
+    take_inbox();
+    flush_dirty();
+    return true;
+}
+
+void Streamer::Impl::flush_dirty() {
+    for (StreamSubscriber *s : dirty_) {
+        s->dirty = false;
+        if (s->state == StreamSubscriber::State::active || s->state == StreamSubscriber::State::closing)
+            flush(*s);
+    }
+    dirty_.clear();
 }
 
 void Streamer::Impl::run() {
     std::vector<epoll_event> events(256);
+    std::unique_lock lock(work_mu_);
     while (!stop_) {
+        // Combiners may run the inbox only while this thread waits.
+        lock.unlock();
         int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), -1);
+        int wait_errno = errno;
+        lock.lock();
         if (n < 0) {
-            if (errno == EINTR) continue;
-            log_.error(std::string("epoll_wait: ") + std::strerror(errno));
+            if (wait_errno == EINTR) continue;
+            log_.error(std::string("epoll_wait: ") + std::strerror(wait_errno));
             break;
         }
         now_ = Clock::now();
@@ -205,16 +263,13 @@ void Streamer::Impl::run() {
                 }
                 on_tick();
             } else {
+                // Still allocated even if closed since (by this thread or a combiner): only
+                // this thread frees, below, after the events of this epoll_wait.
                 auto &s = *static_cast<StreamSubscriber *>(p);
                 if (s.state != StreamSubscriber::State::dead) on_socket_event(s, events[i].events);
             }
         }
-        for (StreamSubscriber *s : dirty_) {
-            s->dirty = false;
-            if (s->state == StreamSubscriber::State::active || s->state == StreamSubscriber::State::closing)
-                flush(*s);
-        }
-        dirty_.clear();
+        flush_dirty();
         graveyard_.clear();
     }
 }
@@ -572,6 +627,22 @@ void Streamer::post_activate(std::uint64_t ticket, int fd) {
     c.ticket = ticket;
     c.fd = fd;
     impl_->post(std::move(c));
+}
+
+void Streamer::post_frame(TopicSlot &topic, FramePtr f, Combine &combine) {
+    Command c(Command::Kind::frame);
+    c.topic = &topic;
+    c.frame = std::move(f);
+    combine.deliveries_ += topic.subscribers.load(std::memory_order_relaxed);
+    if (impl_->push(std::move(c))) combine.owed_ = true;
+}
+
+Streamer::Combine::~Combine() {
+    // Owed (see Impl::push): take the inbox here if that is cheap and the streaming thread is
+    // idle, else wake the thread. Either way is correct; the bound only picks the cheaper.
+    if (!owed_) return;
+    if (deliveries_ <= max_deliveries && streamer_.impl_->try_run_inbox()) return;
+    streamer_.impl_->wake();
 }
 
 void Streamer::post_cancel(std::uint64_t ticket) {

@@ -9,6 +9,11 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+
 #include "socket_reader.hpp"
 
 using namespace ssekit;
@@ -266,4 +271,102 @@ TEST(Streamer, TurnsOffNagleOnTcpSockets) {
     ASSERT_EQ(::getsockopt(server, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, &optlen), 0);
     EXPECT_GT(user_timeout, 0u);
     ::close(client);
+}
+
+// Combining: publishers on several threads post frames, most through a Combine (so whichever
+// thread finds the streamer idle fans them out) and some plainly (the streaming thread does),
+// under one lock that assigns seqs and orders joins, as the hub does. Meanwhile subscribers
+// join, are adopted, read a while and leave (cancelled, peer closed, or cancelled before
+// adoption). Each subscriber receives exactly the frames posted after its join, in order and
+// byte for byte: those still there at the end all of them, those that left a prefix.
+TEST(Streamer, CombiningPublishersKeepEverySubscribersFramesCompleteAndInOrder) {
+    TopicSlot topic;
+    StreamerLimits l = quiet_limits();
+    l.max_backlog_bytes = 256u << 20;  // stayers read only at the end
+    Streamer st(l, Logger("test"));
+
+    std::mutex order;                   // the hub's lock
+    std::vector<FramePtr> posted{{}};   // by seq, from 1; guarded by `order`
+    std::atomic<bool> churn_done{false};
+    // The bytes of the frames from seq `first` on (all posted so far), as a subscriber gets them.
+    auto bytes_from = [&](std::uint64_t first) {
+        std::lock_guard lock(order);
+        std::string out;
+        for (std::uint64_t s = first; s < posted.size(); ++s) out += posted[s]->chunk;
+        return out;
+    };
+
+    constexpr int stayers = 3;
+    std::vector<std::unique_ptr<SocketPair>> stay;
+    for (int i = 0; i < stayers; ++i) {
+        stay.push_back(std::make_unique<SocketPair>());
+        std::lock_guard lock(order);
+        st.post_join(100 + i, {&topic});
+        st.post_activate(100 + i, stay.back()->server);
+    }
+
+    auto publish = [&](int who) {
+        // At least 400 frames each, and on until the churn is over; a short pause now and then
+        // keeps the total small while the churn goes on.
+        for (int i = 0; i < 400 || !churn_done; ++i) {
+            if (i % 8 == 7) std::this_thread::sleep_for(1ms);
+            if ((i + who) % 4 == 0) {
+                std::lock_guard lock(order);
+                posted.push_back(event_frame(posted.size()));
+                st.post_frame(topic, posted.back());
+            } else {
+                Streamer::Combine combine(st);  // ends after the lock, as in the hub
+                std::lock_guard lock(order);
+                posted.push_back(event_frame(posted.size()));
+                st.post_frame(topic, posted.back(), combine);
+            }
+        }
+    };
+    std::vector<std::thread> publishers;
+    for (int p = 0; p < 4; ++p) publishers.emplace_back(publish, p);
+
+    int read_some = 0;
+    for (std::uint64_t ticket = 1; ticket <= 30; ++ticket) {
+        auto sp = std::make_unique<SocketPair>();
+        std::uint64_t first;
+        {
+            std::lock_guard lock(order);
+            first = posted.size();
+            st.post_join(ticket, {&topic});
+        }
+        if (ticket % 3 == 0) {
+            // Gone before its socket arrives: the socket is closed unwritten.
+            st.post_cancel(ticket);
+            st.post_activate(ticket, sp->server);
+            Received r;
+            read_until(sp->client, r, [](const Received &) { return false; }, 5s);
+            EXPECT_TRUE(r.eof) << "ticket " << ticket;
+            EXPECT_TRUE(r.raw.empty()) << "ticket " << ticket;
+            continue;
+        }
+        st.post_activate(ticket, sp->server);
+        Received r;
+        EXPECT_TRUE(read_until(sp->client, r, has_ids(5))) << "ticket " << ticket;
+        if (ticket % 3 == 1)
+            st.post_cancel(ticket);
+        else
+            sp.reset();  // the peer closes
+        if (sp) read_until(sp->client, r, [](const Received &) { return false; }, 5s);
+        std::string want = bytes_from(first);
+        ASSERT_LE(r.raw.size(), want.size()) << "ticket " << ticket;
+        EXPECT_EQ(r.raw, want.substr(0, r.raw.size())) << "ticket " << ticket << " joined before seq " << first;
+        read_some += r.ids().size() >= 5;
+    }
+    churn_done = true;
+    for (auto &t : publishers) t.join();
+    EXPECT_EQ(read_some, 20);
+
+    std::string want = bytes_from(1);
+    for (int i = 0; i < stayers; ++i) {
+        Received r;
+        EXPECT_TRUE(read_until(stay[i]->client, r, [&](const Received &x) { return x.raw.size() >= want.size(); }));
+        EXPECT_EQ(r.raw.size(), want.size()) << "stayer " << i;
+        EXPECT_TRUE(r.raw == want) << "stayer " << i << ": frames missing, repeated or out of order";
+    }
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == stayers && topic.subscribers == stayers; }));
 }
