@@ -11,8 +11,11 @@
 //  - Every Frame gets a hub-wide sequence number `seq` (1, 2, ...), in publish order. Ids that
 //    the hub mints are "<epoch>-<seq>", epoch being the hub's start time in ms, so an id from an
 //    earlier run of the server is recognised as such. A publisher may give its own id instead.
-//  - publish() costs O(1) in the number of subscribers: it appends to the ring and to the
-//    streamer's inbox and wakes the streamer (eventfd); it never waits for a subscriber.
+//  - publish() costs O(1) in the number of subscribers under the hub lock: it appends to the
+//    ring and to the streamer's inbox. After releasing the lock it either wakes the streamer
+//    (eventfd) or, for a small fan-out (at most 8 deliveries) while the streaming thread is
+//    idle, runs the inbox itself with non-blocking writes, saving a thread wake-up per publish
+//    (see Streamer::Combine). It never waits for a subscriber.
 //  - No gap, no duplicate across the hand-over: subscribe() registers the subscriber with the
 //    streamer under the same lock that orders publishes, so every frame with seq greater than
 //    the replay's last is queued for it; adopt() then starts writing them.
