@@ -21,17 +21,18 @@ InputReader::InputReader(int fd, InputMode mode, InputLimits limits, const volat
 Status InputReader::fill(bool wait) {
     if (eof_) return Status::ok();
     for (;;) {
+        // A stop signal ends the input here; the events read so far still go out. The flag is
+        // checked before every wait and the wait is sliced, because a signal that lands just
+        // before poll() would not interrupt it.
+        if (stop_ && *stop_) {
+            eof_ = interrupted_ = true;
+            return Status::ok();
+        }
         pollfd p{fd_, POLLIN, 0};
-        int r = ::poll(&p, 1, wait ? -1 : 0);
+        int r = ::poll(&p, 1, wait ? (stop_ ? 100 : -1) : 0);
+        if (r == 0 && wait) continue;  // a slice passed with nothing to read
         if (r < 0) {
-            if (errno == EINTR) {
-                // A stop signal ends the input here; the events read so far still go out.
-                if (stop_ && *stop_) {
-                    eof_ = interrupted_ = true;
-                    return Status::ok();
-                }
-                continue;
-            }
+            if (errno == EINTR) continue;
             return Status::io(std::string("cannot poll standard input: ") + std::strerror(errno));
         }
         if (r == 0) return Status::ok();  // nothing ready and not waiting
