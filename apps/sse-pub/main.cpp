@@ -6,6 +6,7 @@
 
 #include "ssekit/exit.hpp"
 #include "ssekit/pub.hpp"
+#include "ssekit/signals.hpp"
 
 namespace {
 
@@ -28,13 +29,8 @@ int main(int argc, char **argv) {
         ssekit::Logger("sse-pub").error(std::string(e.what()) + " (see sse-pub --help)");
         return static_cast<int>(ssekit::Exit::usage);
     }
-    // Ctrl-C ends reading; what was read is still published and the counts are reported. No
-    // SA_RESTART, so a read or poll blocked on stdin returns at once.
-    struct sigaction sa = {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    // Ctrl-C ends reading; what was read is still published and the counts are reported.
+    ssekit::on_stop_signals(on_stop_signal);
 
     ssekit::Logger log("sse-pub", opts.log_level());
     return ssekit::exit_main(log, [&] { return ssekit::run_pub(opts, STDIN_FILENO, log, stop_requested); });

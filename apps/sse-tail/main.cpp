@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "ssekit/signals.hpp"
 #include "ssekit/tail.hpp"
 
 namespace {
@@ -27,12 +28,8 @@ int main(int argc, char **argv) {
     if (auto rc = ssekit::parse_tail_args(app, opts, {argv + 1, argv + argc}, std::cout))
         return static_cast<int>(*rc);
 
-    // No SA_RESTART: a write(2) blocked on a full pipe returns EINTR, so SIGTERM still ends us.
-    struct sigaction sa = {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    // A write(2) blocked on a full pipe returns EINTR, so SIGTERM still ends us.
+    ssekit::on_stop_signals(on_stop_signal);
 
     const ssekit::Logger log = ssekit::tail_logger(opts);
     return ssekit::exit_main(log, [&] { return ssekit::run_tail(opts, STDOUT_FILENO, log, stop_requested); });

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "ssekit/signals.hpp"
 #include "ssekit/ssed.hpp"
 
 namespace {
@@ -20,11 +21,7 @@ int main(int argc, char **argv) {
     ssekit::bind_ssed_options(app, opts);
     if (auto rc = ssekit::parse_ssed_args(app, argc, argv)) return *rc;
 
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGINT, &sa, nullptr);
+    ssekit::on_stop_signals(on_signal);
     // SIGPIPE: cpp-httplib's Server() ignores it process-wide; every send also uses MSG_NOSIGNAL.
 
     ssekit::Logger log("ssed", opts.log_level());
