@@ -18,16 +18,9 @@ class PubHttp(ProcTestCase):
     def pub(self, *args, input=None, env=None, timeout=60):
         return self.run_tool([binary("sse-pub"), *args], input=input, env=env, timeout=timeout)
 
-    def subscriber(self, ssed, topic):
-        s = ssed.subscribe(f"/events/{topic}")
-        self.addCleanup(s.close)
-        self.assertEqual(s.wait_status(), 200)
-        s.wait_text("retry:")
-        return s
-
     def test_one_event_carries_its_type_id_and_retry(self):
         ssed = Ssed(self)
-        s = self.subscriber(ssed, "news")
+        s = ssed.subscribed("news")
         rc, out, err = self.pub("--server", ssed.url, "news", "hello world", "-e", "greeting", "-i", "n-1",
                                 "--retry", "2500")
         self.assertEqual((rc, out, err), (0, "", ""))
@@ -36,14 +29,14 @@ class PubHttp(ProcTestCase):
 
     def test_server_comes_from_sse_server_when_not_given(self):
         ssed = Ssed(self)
-        s = self.subscriber(ssed, "t")
+        s = ssed.subscribed("t")
         rc, _, err = self.pub("t", "via env", env={"SSE_SERVER": ssed.url})
         self.assertEqual(rc, 0, err)
         self.assertEqual(s.wait_events(1)[0]["data"], "via env")
 
     def test_line_mode_sends_each_line_and_skips_blank_ones(self):
         ssed = Ssed(self)
-        s = self.subscriber(ssed, "lines")
+        s = ssed.subscribed("lines")
         rc, _, err = self.pub("--server", ssed.url, "lines", "-e", "row", input="one\n\ntwo\r\nthree")
         self.assertEqual(rc, 0, err)
         events = s.wait_events(3)
@@ -53,7 +46,7 @@ class PubHttp(ProcTestCase):
 
     def test_a_line_goes_out_at_once_while_stdin_stays_open(self):
         ssed = Ssed(self)
-        s = self.subscriber(ssed, "live")
+        s = ssed.subscribed("live")
         pub = self.start([binary("sse-pub"), "--server", ssed.url, "live"], stdin=subprocess.PIPE)
         pub.p.stdin.write("first\n")
         pub.p.stdin.flush()
@@ -65,14 +58,14 @@ class PubHttp(ProcTestCase):
 
     def test_stdin_file_sends_one_multiline_event(self):
         ssed = Ssed(self)
-        s = self.subscriber(ssed, "doc")
+        s = ssed.subscribed("doc")
         rc, _, err = self.pub("--server", ssed.url, "doc", "-s", "-i", "d1", input="line 1\nline 2\n")
         self.assertEqual(rc, 0, err)
         self.assertEqual(s.wait_events(1), [{"event": "message", "id": "d1", "data": "line 1\nline 2"}])
 
     def test_json_lines_carry_their_own_fields_and_topics(self):
         ssed = Ssed(self)
-        a, b = self.subscriber(ssed, "a"), self.subscriber(ssed, "b")
+        a, b = ssed.subscribed("a"), ssed.subscribed("b")
         lines = ('{"data":"1"}\n{"data":{"n":2},"event":"obj","id":"x2"}\n'
                  '{"data":"to b","topic":"b"}\n{"data":"4"}\n')
         rc, _, err = self.pub("--server", ssed.url, "a", "--json", input=lines)
@@ -84,7 +77,7 @@ class PubHttp(ProcTestCase):
 
     def test_a_bad_json_line_stops_there_and_says_what_went_out(self):
         ssed = Ssed(self)
-        s = self.subscriber(ssed, "j")
+        s = ssed.subscribed("j")
         rc, _, err = self.pub("--server", ssed.url, "j", "--json", input='{"data":"ok"}\n{oops\n{"data":"never"}\n')
         self.assertEqual(rc, 65)
         self.assertIn("sse-pub: error: line 2: ", err)
@@ -93,7 +86,7 @@ class PubHttp(ProcTestCase):
 
     def test_publish_token_401_exits_77_and_the_token_works(self):
         ssed = Ssed(self, "--publish-token", "s3cret")
-        s = self.subscriber(ssed, "t")
+        s = ssed.subscribed("t")
         rc, _, err = self.pub("--server", ssed.url, "t", "no token", "--retry-for", "0")
         self.assertEqual(rc, 77, err)
         self.assertIn("401", err)
@@ -149,7 +142,7 @@ class PubHttp(ProcTestCase):
 
     def test_100000_piped_lines_arrive_complete_and_in_order(self):
         ssed = Ssed(self, "--history", "10", "--max-backlog", "64mb")
-        s = self.subscriber(ssed, "bulk")
+        s = ssed.subscribed("bulk")
         n = 100000
         payload = "".join(f"line {i}\n" for i in range(n))
         result = {}

@@ -25,15 +25,8 @@ class RedisBridgeE2E(ProcTestCase):
         self.a = Ssed(self, "--redis", self.redis.url)
         self.b = Ssed(self, "--redis", self.redis.url)
 
-    def subscriber(self, ssed, topic):
-        s = ssed.subscribe(f"/events/{topic}")
-        self.addCleanup(s.close)
-        self.assertEqual(s.wait_status(), 200)
-        s.wait_text("retry:")
-        return s
-
     def test_an_event_posted_to_one_instance_reaches_both_with_the_same_id(self):
-        sa, sb = self.subscriber(self.a, "news"), self.subscriber(self.b, "news")
+        sa, sb = self.a.subscribed("news"), self.b.subscribed("news")
         rc, _, err = self.run_tool([binary("sse-pub"), "--server", self.a.url, "news", "-e", "x"],
                                    input="one\ntwo\n")
         self.assertEqual(rc, 0, err)
@@ -43,7 +36,7 @@ class RedisBridgeE2E(ProcTestCase):
         self.assertNotEqual(ea[0]["id"], ea[1]["id"])
 
     def test_sse_pub_redis_and_plain_redis_publish_reach_both(self):
-        sa, sb = self.subscriber(self.a, "t"), self.subscriber(self.b, "t")
+        sa, sb = self.a.subscribed("t"), self.b.subscribed("t")
         rc, _, err = self.run_tool([binary("sse-pub"), "--redis", self.redis.url, "t", "enveloped", "-i", "e1"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(self.redis.client().command("PUBLISH", "sse:t", "plain"), 2)

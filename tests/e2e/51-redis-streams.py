@@ -24,13 +24,6 @@ class RedisStreamsE2E(ProcTestCase):
     def ssed(self, *extra):
         return Ssed(self, "--redis", self.redis.url, "--redis-mode", "streams", *extra)
 
-    def subscriber(self, ssed, topic, last_id=None):
-        s = ssed.subscribe(f"/events/{topic}", headers={"Last-Event-ID": last_id} if last_id else None)
-        self.addCleanup(s.close)
-        self.assertEqual(s.wait_status(), 200)
-        s.wait_text("retry:")
-        return s
-
     def pub_http(self, ssed, topic, *lines):
         rc, _, err = self.run_tool([binary("sse-pub"), "--server", ssed.url, topic], input="".join(l + "\n" for l in lines))
         self.assertEqual(rc, 0, err)
@@ -42,8 +35,8 @@ class RedisStreamsE2E(ProcTestCase):
 
     def test_resume_across_instances_and_across_a_restart_gives_exactly_the_missed_events(self):
         a, b = self.ssed(), self.ssed()
-        witness = self.subscriber(b, "news")     # stays connected: the ids every instance shows
-        client = self.subscriber(b, "news")      # reads some, goes away, resumes elsewhere
+        witness = b.subscribed("news")     # stays connected: the ids every instance shows
+        client = b.subscribed("news")      # reads some, goes away, resumes elsewhere
         self.pub_http(a, "news", "one", "two", "three")
         self.pub_redis("news", "four", "five")
         seen = client.wait_events(5)
@@ -58,7 +51,7 @@ class RedisStreamsE2E(ProcTestCase):
         self.assertEqual([e["id"] for e in seen], all_ids[:5])
 
         # Resume on the OTHER instance: exactly the missed events, same ids, in order.
-        resumed = self.subscriber(a, "news", seen[-1]["id"])
+        resumed = a.subscribed("news", seen[-1]["id"])
         got = resumed.wait_events(3)
         self.assertEqual([(e["id"], e["data"]) for e in got],
                          list(zip(all_ids[5:], ["six", "seven", "eight"])))
@@ -77,7 +70,7 @@ class RedisStreamsE2E(ProcTestCase):
         self.pub_redis("news", "twelve")
         witness_ids = [e["id"] for e in witness.wait_events(12)]
         a2 = self.ssed()
-        again = self.subscriber(a2, "news", last)
+        again = a2.subscribed("news", last)
         got = again.wait_events(3)
         self.assertEqual([(e["id"], e["data"]) for e in got],
                          list(zip(witness_ids[9:], ["ten", "eleven", "twelve"])))
@@ -87,7 +80,7 @@ class RedisStreamsE2E(ProcTestCase):
         a = self.ssed("--history", "5")
         # sse-pub caps the stream at about 5 entries; Redis trims whole nodes of 100.
         self.pub_redis("capped", *[f"e{i}" for i in range(250)], extra=("--stream-maxlen", "5"))
-        first = self.subscriber(a, "capped", "0-1")
+        first = a.subscribed("capped", "0-1")
         events = first.wait_events(5)
         self.assertIn("event: ssed-gap", first.text())
         gap = [e for e in first.events() if e.get("event") == "ssed-gap"]

@@ -56,6 +56,15 @@ class Ssed:
     def subscribe(self, path, headers=None):
         return SseStream(self.host, self.port, path, headers)
 
+    def subscribed(self, topic, last_id=None):
+        """A subscriber of `topic` whose handshake is done (status 200 and the first `retry:`
+        read), closed when the test ends; `last_id` resumes with Last-Event-ID."""
+        s = self.subscribe(f"/events/{topic}", headers={"Last-Event-ID": last_id} if last_id else None)
+        self.case.addCleanup(s.close)
+        self.case.assertEqual(s.wait_status(), 200)
+        s.wait_text("retry:")
+        return s
+
     def metric(self, name):
         _, _, text = self.request("GET", "/metrics")
         m = re.search(rf"^{name} (\d+)$", text, re.M)
