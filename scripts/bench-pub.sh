@@ -41,31 +41,8 @@ cmake --build "$build" -j"$(nproc)" --target ssed sse-pub sse-tail >/dev/null ||
   { say "build failed (see: cmake --build $build --target ssed sse-pub sse-tail)"; exit 70; }
 bin=$build/bin
 
-bench_nice=${SSEKIT_BENCH_NICE-$([ "$(id -u)" = 0 ] && echo -10)}
-if [ -n "$bench_nice" ]; then
-  renice -n "$bench_nice" -p $$ >/dev/null 2>&1 || say "warning: cannot renice"
-fi
-
-tmp=$(mktemp -d /tmp/ssekit-bench-pub.XXXXXX)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  if [ "${SSEKIT_BENCH_KEEP:-0}" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-forget() { # drops a PID that has ended from the cleanup list
-  local keep=() p
-  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  pids=("${keep[@]}")
-}
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh" ssekit-bench-pub
 now() { date +%s.%N; }
 results=$tmp/results.tsv # round, figure, value
 : >"$results"

@@ -55,31 +55,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$want_fds" ] ||
   say "warning: ulimit -n is $(ulimit -n), below the $want_fds the idle test needs"
 
-# Raise this shell's priority once; the servers and the generator inherit it.
-bench_nice=${SSEKIT_BENCH_NICE-$([ "$(id -u)" = 0 ] && echo -10)}
-if [ -n "$bench_nice" ]; then
-  renice -n "$bench_nice" -p $$ >/dev/null 2>&1 || say "warning: cannot renice"
-fi
-
-tmp=$(mktemp -d /tmp/ssekit-bench.XXXXXX)
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh" ssekit-bench
 results=$tmp/results.jsonl
 : >"$results"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  if [ "${SSEKIT_BENCH_KEEP:-0}" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-forget() {  # drops a PID that has been stopped from the cleanup list
-  local keep=() p
-  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  pids=("${keep[@]}")
-}
 
 # ---- process accounting --------------------------------------------------------------------
 hz=$(getconf CLK_TCK)
@@ -93,9 +72,6 @@ cpu_ticks() {
 # Busy ticks of the whole machine (all cores), to see how much CPU other processes took meanwhile.
 machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # ---- servers -------------------------------------------------------------------------------
 # start_ssed / start_nchan set: srv_pid (to stop), srv_cpu_pids (to account), srv_rss_pid,
