@@ -1,6 +1,6 @@
 // Event ids: "<epoch>-<seq>" minted by the hub, parsed back strictly, and located relative to
 // a running hub (this run / earlier run / unknown).
-#include "ssekit/event_id.hpp"
+#include "hub/event_id.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-// ssed's HTTP API, in-process: a Hub behind a HubServer on 127.0.0.1, port 0, driven with
+// ssed's HTTP API, in-process: a Hub behind a HttpServer on 127.0.0.1, port 0, driven with
 // cpp-httplib's Client and raw sockets (for streams). Reads as the API part of ssed(1).
-#include "ssekit/http_api.hpp"
+#include "ssed/http_api.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+#include "hub/hub.hpp"
 
 using namespace std::chrono_literals;
 using namespace ssekit;
@@ -46,7 +48,7 @@ public:
 
 private:
     Hub hub_;
-    HubServer server_;
+    HttpServer server_;
     int port_ = 0;
     std::thread thread_;
 };

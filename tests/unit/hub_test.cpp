@@ -1,7 +1,7 @@
 // The hub, read as a specification of hub.hpp: ids and order, resume after a Last-Event-ID
 // (one topic or several), the gap reasons, publisher-given ids, the hand-over without loss or
 // duplicate, slow consumers, heartbeats, peer close, drain, and the limits.
-#include "ssekit/hub.hpp"
+#include "hub/hub.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "socket_reader.hpp"
-#include "ssekit/event_id.hpp"
+#include "hub/event_id.hpp"
 
 using namespace ssekit;
 using namespace std::chrono_literals;

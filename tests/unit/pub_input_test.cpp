@@ -1,5 +1,5 @@
 // sse-pub's standard-input reader, as pub_input.hpp and sse-pub(1) describe it.
-#include "ssekit/pub_input.hpp"
+#include "pub/pub_input.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // sse-pub's retry policy (publisher.hpp): what is accepted is never sent again, connection
 // trouble is retried until --retry-for passes without progress, refusals are final at once.
-#include "ssekit/publisher.hpp"
+#include "pub/publisher.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // ReconnectPolicy: the wait before sse-tail connects again (see reconnect_policy.hpp).
-#include "ssekit/reconnect_policy.hpp"
+#include "tail/reconnect_policy.hpp"
 
 #include <gtest/gtest.h>
 

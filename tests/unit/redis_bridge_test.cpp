@@ -1,6 +1,6 @@
 // The Redis side of ssekit: the envelope, minted ids and the bridge into a Hub, with a real
 // redis-server started on a free loopback port (skipped when redis-server is not installed).
-#include "ssekit/redis_bridge.hpp"
+#include "ssed/redis_bridge.hpp"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -16,10 +16,10 @@
 #include <set>
 #include <thread>
 
-#include "ssekit/redis_conn.hpp"
-#include "ssekit/redis_envelope.hpp"
-#include "ssekit/redis_stream.hpp"
-#include "ssekit/stream_id.hpp"
+#include "redis/conn.hpp"
+#include "redis/envelope.hpp"
+#include "redis/stream.hpp"
+#include "hub/stream_id.hpp"
 
 using namespace ssekit;
 using namespace std::chrono_literals;

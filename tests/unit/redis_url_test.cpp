@@ -1,5 +1,5 @@
 // Redis URLs as sse-pub(1) and ssed(1) document them.
-#include "ssekit/redis_url.hpp"
+#include "redis/url.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,14 +1,14 @@
 // Redis stream ids "<ms>-<n>" (ssed --redis-mode streams): strict parsing, ordering, and the
 // Hub's streams-mode rules: a stream id that does not increase per topic is dropped, and
 // subscribe_after() replays only what follows a given stream id.
-#include "ssekit/stream_id.hpp"
+#include "hub/stream_id.hpp"
 
 #include <gtest/gtest.h>
 
 #include <limits>
 
-#include "ssekit/hub.hpp"
-#include "ssekit/redis_stream.hpp"
+#include "hub/hub.hpp"
+#include "redis/stream.hpp"
 
 using namespace ssekit;
 using namespace std::chrono_literals;

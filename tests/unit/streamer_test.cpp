@@ -2,7 +2,7 @@
 // before the hand-over is lost, idle sockets get heartbeats, slow ones are dropped, closed
 // ones are noticed, and a drain ends every stream with retry: and the final chunk.
 // Topic slots are declared before the streamer: they must outlive it (its contract).
-#include "ssekit/streamer.hpp"
+#include "hub/streamer.hpp"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>

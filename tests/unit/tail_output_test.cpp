@@ -1,5 +1,5 @@
 // sse-tail's output formats (see tail_output.hpp and OUTPUT FORMAT in sse-tail(1)).
-#include "ssekit/tail_output.hpp"
+#include "tail/tail_output.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The per-topic history ring: bounded, ordered by seq, publisher ids findable by exact string,
 // and "evicted up to" bookkeeping that tells whether the frames after a position are complete.
-#include "ssekit/topic_ring.hpp"
+#include "hub/topic_ring.hpp"
 
 #include <gtest/gtest.h>
 

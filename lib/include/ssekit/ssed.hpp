@@ -2,7 +2,7 @@
 //
 // SsedOptions is everything ssed(1) can be told, from the command line or from SSED_*
 // environment variables (the command line wins). run_ssed() wires the pieces together: a Hub
-// (topics, history, the streaming thread) behind a HubServer (cpp-httplib with the socket
+// (topics, history, the streaming thread) behind a HttpServer (cpp-httplib with the socket
 // hand-off) carrying the HTTP API, then serves until `stop` is set and drains: it stops
 // accepting, sends every subscriber a jittered `retry:` and the final chunk, and returns.
 //

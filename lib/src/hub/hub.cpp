@@ -1,0 +1,356 @@
+#include "hub/hub.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "hub/event_id.hpp"
+#include "hub/streamer.hpp"
+#include "hub/topic_ring.hpp"
+#include "ssekit/wire.hpp"
+
+namespace ssekit {
+
+std::string_view to_string(Gap::Reason r) {
+    switch (r) {
+    case Gap::Reason::evicted: return "evicted";
+    case Gap::Reason::earlier_run: return "earlier_run";
+    case Gap::Reason::unknown: return "unknown";
+    }
+    return "unknown";
+}
+
+namespace {
+
+struct Topic {
+    Topic(std::string n, std::size_t history) : name(std::move(n)), ring(history) {}
+    std::string name;
+    TopicRing ring;
+    TopicSlot slot;  // the streamer's view; stable address (Topic lives in a unique_ptr)
+    std::uint64_t published = 0;
+    std::string last_id;
+    // Streams mode: the newest stream id published, and the newest one evicted from the ring.
+    std::optional<StreamId> newest_stream_id;
+    std::optional<StreamId> evicted_stream_id;
+};
+
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+std::uint64_t now_ms() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+struct Hub::Impl {
+    Impl(HubLimits l, Logger lg)
+        : limits(l),
+          log(std::move(lg)),
+          epoch(now_ms()),
+          streamer(StreamerLimits{l.max_backlog_bytes, l.heartbeat, l.adopt_timeout}, log) {}
+
+    // REQUIRES: mu held. The topic named `name`, created if `create` and the limit allows.
+    Topic *find_topic(std::string_view name) {
+        auto it = topics.find(name);
+        return it == topics.end() ? nullptr : it->second.get();
+    }
+    Topic *create_topic(std::string_view name) {
+        auto t = std::make_unique<Topic>(std::string(name), limits.history);
+        Topic *p = t.get();
+        topics.emplace(p->name, std::move(t));
+        return p;
+    }
+    // REQUIRES: mu held, the request checked, the topic existing or creatable. The frame is
+    // posted through `combine`, which the caller ends after releasing mu.
+    PublishResult publish_locked(PublishRequest &req, Streamer::Combine &combine);
+    // REQUIRES: mu held, names valid. Whether one more subscriber of `names` may join (not
+    // draining, subscriber and topic limits); on success `topics` holds their Topics, in the
+    // order of `names`, created as needed.
+    Status admit_locked(const std::vector<std::string_view> &names, std::vector<Topic *> &topics);
+
+    HubLimits limits;
+    Logger log;
+    const std::uint64_t epoch;
+
+    mutable std::mutex mu;  // orders publishes and subscribes; guards everything below it
+    std::unordered_map<std::string, std::unique_ptr<Topic>, StringHash, std::equal_to<>> topics;
+    std::uint64_t next_seq = 1;
+    std::uint64_t next_ticket = 1;
+    bool draining = false;
+
+    std::atomic<std::uint64_t> published{0};
+    std::atomic<std::size_t> topic_count{0};
+    std::atomic<std::size_t> history_frames{0};
+    std::atomic<std::size_t> history_bytes{0};
+
+    // Last: destroyed first, so the thread stops before the topics it points into go away.
+    Streamer streamer;
+};
+
+PublishResult Hub::Impl::publish_locked(PublishRequest &req, Streamer::Combine &combine) {
+    Topic *t = find_topic(req.topic);
+    if (!t) {
+        t = create_topic(req.topic);
+        topic_count.store(topics.size(), std::memory_order_relaxed);
+    }
+    std::optional<StreamId> sid;
+    if (limits.stream_ids && !req.id.empty()) {
+        sid = parse_stream_id(req.id);
+        if (sid && t->newest_stream_id && *sid <= *t->newest_stream_id) {
+            PublishResult dup{Status::ok(), std::move(req.id), 0, t->slot.subscribers.load(std::memory_order_relaxed)};
+            dup.duplicate = true;
+            return dup;
+        }
+    }
+    std::uint64_t seq = next_seq++;
+    bool minted = req.id.empty() && !req.no_id;
+    Event e{std::move(req.type), std::move(req.data), std::move(req.id), req.retry};
+    // The id carries the seq, so minting (and the encoding that includes it) happens under
+    // the lock that assigns seqs; the encoder is a single pass over the data.
+    if (minted) append_event_id(EventId{epoch, seq}, e.id);
+    FramePtr f;
+    if (auto s = make_frame(seq, t->name, e, f); !s) {
+        // Unreachable: the request was checked before the lock was taken.
+        --next_seq;
+        return PublishResult{s, {}, 0, 0};
+    }
+    std::size_t frames_before = t->ring.size(), bytes_before = t->ring.bytes();
+    if (limits.stream_ids) {
+        // Remember what the push evicts, so subscribe_after() can tell a gap.
+        const FramePtr *gone = t->ring.capacity() == 0 ? &f : t->ring.size() == t->ring.capacity() ? &t->ring.front() : nullptr;
+        if (gone)
+            if (auto g = parse_stream_id((*gone)->id); g && (!t->evicted_stream_id || *g > *t->evicted_stream_id))
+                t->evicted_stream_id = g;
+        if (sid) t->newest_stream_id = sid;
+    }
+    t->ring.push(f, !minted && !e.id.empty());
+    history_frames.fetch_add(t->ring.size() - frames_before, std::memory_order_relaxed);
+    history_bytes.fetch_add(t->ring.bytes() - bytes_before, std::memory_order_relaxed);
+    ++t->published;
+    t->last_id = e.id;
+    published.fetch_add(1, std::memory_order_relaxed);
+    PublishResult r{Status::ok(), std::move(e.id), seq, t->slot.subscribers.load(std::memory_order_relaxed)};
+    streamer.post_frame(t->slot, std::move(f), combine);
+    return r;
+}
+
+Hub::Hub(HubLimits limits, Logger log) : impl_(std::make_unique<Impl>(limits, std::move(log))) {}
+
+Hub::~Hub() = default;
+
+PublishResult Hub::publish(PublishRequest req) {
+    if (auto s = check_publish(req); !s) return PublishResult{s, {}, 0, 0};
+    // Declared before the lock, so it ends after the lock is released: the fan-out it may run
+    // on this thread (when the streaming thread is idle) writes to sockets, never under mu.
+    Streamer::Combine combine(impl_->streamer);
+    std::lock_guard lock(impl_->mu);
+    if (impl_->streamer.inbox_size() >= impl_->limits.max_inbox)
+        return PublishResult{Status::unavailable("hub overloaded: the streaming thread is behind"), {}, 0, 0};
+    if (!impl_->find_topic(req.topic) && impl_->topics.size() >= impl_->limits.max_topics)
+        return PublishResult{Status::unavailable("topic limit reached (" + std::to_string(impl_->limits.max_topics) +
+                                                 ")"),
+                             {}, 0, 0};
+    return impl_->publish_locked(req, combine);
+}
+
+std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, std::size_t *failed_index) {
+    auto fail = [&](std::size_t i, Status s) {
+        if (failed_index) *failed_index = i;
+        return std::vector<PublishResult>{PublishResult{std::move(s), {}, 0, 0}};
+    };
+    for (std::size_t i = 0; i < reqs.size(); ++i)
+        if (auto s = check_publish(reqs[i]); !s) return fail(i, std::move(s));
+    std::vector<PublishResult> results;
+    results.reserve(reqs.size());
+    Streamer::Combine combine(impl_->streamer);  // before the lock: see publish()
+    std::lock_guard lock(impl_->mu);
+    if (impl_->streamer.inbox_size() + reqs.size() > impl_->limits.max_inbox)
+        return fail(0, Status::unavailable("hub overloaded: the streaming thread is behind"));
+    // Count the topics the batch would create, so it fails before anything is published.
+    std::vector<std::string_view> fresh;
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+        std::string_view name = reqs[i].topic;
+        if (impl_->find_topic(name) || std::find(fresh.begin(), fresh.end(), name) != fresh.end()) continue;
+        fresh.push_back(name);
+        if (impl_->topics.size() + fresh.size() > impl_->limits.max_topics)
+            return fail(i, Status::unavailable("topic limit reached (" + std::to_string(impl_->limits.max_topics) + ")"));
+    }
+    for (auto &r : reqs) results.push_back(impl_->publish_locked(r, combine));
+    if (failed_index) *failed_index = reqs.size();
+    return results;
+}
+
+Status Hub::Impl::admit_locked(const std::vector<std::string_view> &names, std::vector<Topic *> &out) {
+    if (draining) return Status::unavailable("shutting down");
+    if (streamer.subscribers() >= limits.max_subscribers)
+        return Status::unavailable("subscriber limit reached (" + std::to_string(limits.max_subscribers) + ")");
+    std::size_t fresh = 0;
+    for (auto n : names)
+        if (!find_topic(n)) ++fresh;
+    if (fresh > 0 && topics.size() + fresh > limits.max_topics)
+        return Status::unavailable("topic limit reached (" + std::to_string(limits.max_topics) + ")");
+    out.clear();
+    for (auto n : names) {
+        Topic *t = find_topic(n);
+        out.push_back(t ? t : create_topic(n));
+    }
+    topic_count.store(topics.size(), std::memory_order_relaxed);
+    return Status::ok();
+}
+
+SubscribeResult Hub::subscribe(const std::vector<std::string> &names, std::string_view last_event_id) {
+    SubscribeResult res;
+    if (names.empty()) {
+        res.status = Status::invalid_argument("no topic given");
+        return res;
+    }
+    std::vector<std::string_view> wanted;
+    for (const auto &n : names) {
+        if (res.status = check_topic(n); !res.status) return res;
+        // A topic named twice is subscribed once, or every frame would be sent twice.
+        if (std::find(wanted.begin(), wanted.end(), n) == wanted.end()) wanted.push_back(n);
+    }
+
+    auto &im = *impl_;
+    std::lock_guard lock(im.mu);
+    std::vector<Topic *> topics;
+    if (res.status = im.admit_locked(wanted, topics); !res.status) return res;
+
+    if (!last_event_id.empty()) {
+        // Resume policy: see hub.hpp.
+        std::optional<std::uint64_t> pos;
+        for (Topic *t : topics)
+            if (auto seq = t->ring.find_id(last_event_id); seq && (!pos || *seq > *pos)) pos = seq;
+        if (!pos) {
+            IdPosition where = locate_event_id(last_event_id, im.epoch, im.next_seq);
+            if (where.kind == IdPosition::Kind::this_run)
+                pos = where.seq;
+            else
+                res.gap = Gap{where.kind == IdPosition::Kind::earlier_run ? Gap::Reason::earlier_run
+                                                                          : Gap::Reason::unknown,
+                              std::string(last_event_id)};
+        }
+        if (pos)
+            for (Topic *t : topics)
+                if (t->ring.evicted_upto() > *pos) res.gap = Gap{Gap::Reason::evicted, std::string(last_event_id)};
+        std::uint64_t after = pos.value_or(0);
+        for (Topic *t : topics) t->ring.append_after(after, res.replay);
+        if (topics.size() > 1)
+            std::sort(res.replay.begin(), res.replay.end(),
+                      [](const FramePtr &a, const FramePtr &b) { return a->seq < b->seq; });
+    }
+
+    res.ticket = im.next_ticket++;
+    std::vector<TopicSlot *> slots;
+    slots.reserve(topics.size());
+    for (Topic *t : topics) slots.push_back(&t->slot);
+    // Under the lock that orders publishes: every frame after this replay reaches the ticket.
+    im.streamer.post_join(res.ticket, std::move(slots));
+    return res;
+}
+
+SubscribeResult Hub::subscribe_after(const std::vector<std::string> &names, const std::vector<StreamId> &after) {
+    SubscribeResult res;
+    if (names.empty() || names.size() != after.size()) {
+        res.status = Status::invalid_argument("no topic given");
+        return res;
+    }
+    for (const auto &n : names)
+        if (res.status = check_topic(n); !res.status) return res;
+
+    auto &im = *impl_;
+    std::lock_guard lock(im.mu);
+    std::vector<Topic *> topics;
+    if (res.status = im.admit_locked({names.begin(), names.end()}, topics); !res.status) return res;
+    std::vector<TopicSlot *> slots;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        Topic *t = topics[i];
+        // A topic named twice is subscribed once, or every frame would be sent twice.
+        if (std::find(slots.begin(), slots.end(), &t->slot) != slots.end()) continue;
+        if (t->evicted_stream_id && *t->evicted_stream_id > after[i])
+            res.gap = Gap{Gap::Reason::evicted, format_stream_id(after[i])};
+        // Newest first until a frame at or before the bound: stream ids increase in the ring.
+        std::size_t first = t->ring.size();
+        while (first > 0) {
+            auto sid = parse_stream_id(t->ring.at(first - 1)->id);
+            if (sid && *sid <= after[i]) break;
+            --first;
+        }
+        for (std::size_t k = first; k < t->ring.size(); ++k) res.replay.push_back(t->ring.at(k));
+        slots.push_back(&t->slot);
+    }
+    if (names.size() > 1)
+        std::sort(res.replay.begin(), res.replay.end(),
+                  [](const FramePtr &a, const FramePtr &b) { return a->seq < b->seq; });
+    res.ticket = im.next_ticket++;
+    // Under the lock that orders publishes: every frame after this replay reaches the ticket.
+    im.streamer.post_join(res.ticket, std::move(slots));
+    return res;
+}
+
+void Hub::adopt(std::uint64_t ticket, int fd) { impl_->streamer.post_activate(ticket, fd); }
+
+void Hub::cancel(std::uint64_t ticket) { impl_->streamer.post_cancel(ticket); }
+
+void Hub::drain(std::chrono::milliseconds base, std::chrono::milliseconds jitter, std::chrono::milliseconds deadline) {
+    auto until = std::chrono::steady_clock::now() + deadline;
+    {
+        std::lock_guard lock(impl_->mu);
+        impl_->draining = true;
+        impl_->streamer.post_drain(base, jitter);
+    }
+    // Shutdown only: a short poll keeps the streamer free of a condition to signal.
+    while (impl_->streamer.subscribers() > 0 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (impl_->streamer.subscribers() > 0) impl_->streamer.post_close_all();
+}
+
+HubStats Hub::stats() const {
+    HubStats s;
+    s.subscribers = impl_->streamer.subscribers();
+    s.topics = impl_->topic_count.load(std::memory_order_relaxed);
+    s.published = impl_->published.load(std::memory_order_relaxed);
+    s.delivered = impl_->streamer.delivered();
+    s.slow_consumers_dropped = impl_->streamer.slow_consumers_dropped();
+    s.history_frames = impl_->history_frames.load(std::memory_order_relaxed);
+    s.history_bytes = impl_->history_bytes.load(std::memory_order_relaxed);
+    return s;
+}
+
+std::vector<TopicInfo> Hub::topics() const {
+    std::vector<TopicInfo> out;
+    {
+        std::lock_guard lock(impl_->mu);
+        out.reserve(impl_->topics.size());
+        for (const auto &[name, t] : impl_->topics)
+            out.push_back(TopicInfo{name, t->slot.subscribers.load(std::memory_order_relaxed), t->ring.size(),
+                                    t->published, t->last_id});
+    }
+    std::sort(out.begin(), out.end(), [](const TopicInfo &a, const TopicInfo &b) { return a.name < b.name; });
+    return out;
+}
+
+Status Hub::health() const { return Status::ok(); }
+
+std::vector<Metric> Hub::metrics() const {
+    HubStats s = stats();
+    return {
+        {"ssed_subscribers", "gauge", "Subscriber connections open now.", s.subscribers},
+        {"ssed_topics", "gauge", "Topics that exist now.", s.topics},
+        {"ssed_published_total", "counter", "Events published since start.", s.published},
+        {"ssed_delivered_total", "counter", "Events written to subscribers since start.", s.delivered},
+        {"ssed_slow_consumers_dropped_total", "counter",
+         "Subscribers closed because their unsent backlog passed --max-backlog.", s.slow_consumers_dropped},
+        {"ssed_history_frames", "gauge", "Events held in the per-topic history rings.", s.history_frames},
+        {"ssed_history_bytes", "gauge", "Bytes held in the per-topic history rings.", s.history_bytes},
+    };
+}
+
+std::uint64_t Hub::epoch() const { return impl_->epoch; }
+
+}  // namespace ssekit

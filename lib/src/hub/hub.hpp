@@ -1,0 +1,148 @@
+// A note on the hub.
+//
+// The Hub is ssed's in-process event bus: topics, a bounded history ring per topic, and one
+// streaming thread that owns every subscriber socket (epoll). cpp-httplib never blocks on a
+// subscriber: it validates and answers a subscription (status, headers, retry:, the replay),
+// then hands the socket to the Hub with adopt().
+//
+// Invariants
+//  - Each published event is encoded once into an immutable Frame; the history ring and every
+//    subscriber's output queue hold shared references to it, never copies.
+//  - Every Frame gets a hub-wide sequence number `seq` (1, 2, ...), in publish order. Ids that
+//    the hub mints are "<epoch>-<seq>", epoch being the hub's start time in ms, so an id from an
+//    earlier run of the server is recognised as such. A publisher may give its own id instead.
+//  - publish() costs O(1) in the number of subscribers under the hub lock: it appends to the
+//    ring and to the streamer's inbox. After releasing the lock it either wakes the streamer
+//    (eventfd) or, for a small fan-out (at most 8 deliveries) while the streaming thread is
+//    idle, runs the inbox itself with non-blocking writes, saving a thread wake-up per publish
+//    (see Streamer::Combine). It never waits for a subscriber.
+//  - No gap, no duplicate across the hand-over: subscribe() registers the subscriber with the
+//    streamer under the same lock that orders publishes, so every frame with seq greater than
+//    the replay's last is queued for it; adopt() then starts writing them.
+//  - A subscriber whose unsent backlog passes max_backlog_bytes is sent a final comment and
+//    closed, and counted in Stats::slow_consumers_dropped; it resumes with Last-Event-ID.
+//
+// Resume policy (documented in ssed(1)): with a Last-Event-ID found in the history of one of
+// the requested topics, the replay is every retained frame after it, then live. When the id is
+// unknown (evicted, from an earlier run, or never seen) the Gap says why, the HTTP layer sends
+// an `event: ssed-gap` notice, and the replay is the whole retained history, then live.
+// In detail, in this order:
+//  1. An id a publisher gave is looked up by exact string in the requested topics' rings
+//     (the newest frame carrying it wins).
+//  2. Otherwise an id minted by this run ("<epoch>-<seq>", our epoch, a seq already assigned)
+//     is a position in the hub-wide order even when its frame is gone or belongs to another
+//     topic: the replay is the requested topics' frames with a greater seq.
+//  3. Found either way, but a requested topic has evicted a frame after that position: the
+//     replay is the same (frames after it) and Gap{evicted} reports the loss.
+//  4. Not found: Gap{earlier_run} for our form with an older epoch, else Gap{unknown}; the
+//     replay is the whole retained history of the requested topics.
+// Replays of several topics are merged in seq order.
+//
+// Streams mode (HubLimits::stream_ids, ssed --redis-mode streams): events arrive with Redis
+// stream ids "<ms>-<n>" (stream_id.hpp), strictly increasing per topic. publish() then drops
+// an event whose stream id is not greater than the newest one its topic has seen (a duplicate
+// from a backfill after a Redis outage) and reports it as PublishResult::duplicate.
+// subscribe_after() replays, per topic, the retained frames after a given stream id; the
+// Redis bridge reads what comes before that from Redis (redis_bridge.hpp).
+//
+// Topics are created by the first publish or subscribe that names them and live as long as
+// the hub (max_topics bounds them).
+//
+// Thread safety: all public members may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/bus.hpp"
+#include "hub/frame.hpp"  // Frame, FramePtr
+#include "hub/stream_id.hpp"
+#include "sse/publish.hpp"
+#include "ssekit/event.hpp"
+#include "ssekit/log.hpp"
+#include "ssekit/status.hpp"
+
+namespace ssekit {
+
+struct HubLimits {
+    std::size_t history = 1000;                     // frames kept per topic for resume
+    std::size_t max_topics = 10000;                 // topics that may exist at once
+    std::size_t max_subscribers = 100000;           // subscriber connections at once
+    std::size_t max_backlog_bytes = 1 << 20;        // unsent bytes before a subscriber is dropped
+    std::chrono::milliseconds heartbeat{15000};     // comment heartbeat interval (0 = off)
+    std::chrono::milliseconds adopt_timeout{10000}; // a ticket neither adopted nor cancelled is dropped
+    // Frames published but not yet fanned out by the streaming thread; past this, publish
+    // returns unavailable (ssed answers 503, sse-pub backs off and retries) rather than let
+    // memory grow without bound while the streamer is behind. 64 Ki frames is well over a
+    // second of fan-out at any subscriber count, and the bench measured 280 MB of RSS with
+    // the earlier bound of 1 Mi frames under an open-loop burst.
+    std::size_t max_inbox = 1 << 16;
+    // Streams mode (see the note): drop events whose stream id does not increase per topic.
+    bool stream_ids = false;
+};
+
+struct HubStats {
+    std::size_t subscribers = 0;
+    std::size_t topics = 0;
+    std::uint64_t published = 0;
+    std::uint64_t delivered = 0;          // frames written (or queued) to subscribers
+    std::uint64_t slow_consumers_dropped = 0;
+    std::size_t history_frames = 0;
+    std::size_t history_bytes = 0;
+};
+
+class Hub final : public Bus {
+public:
+    Hub(HubLimits limits, Logger log);
+    ~Hub();  // stops the streaming thread and closes every subscriber socket
+    Hub(const Hub &) = delete;
+    Hub &operator=(const Hub &) = delete;
+
+    // Bus: publish() is O(1) in the number of subscribers; publish_batch() is atomic.
+    PublishResult publish(PublishRequest req) override;
+    std::vector<PublishResult> publish_batch(std::vector<PublishRequest> reqs,
+                                             std::size_t *failed_index = nullptr) override;
+
+    // Registers a subscriber to `topics` (each checked with check_topic()) resuming after
+    // `last_event_id` ("" = live only). The caller writes `replay`, then calls adopt() with the
+    // socket, or cancel() if the handshake failed.
+    SubscribeResult subscribe(const std::vector<std::string> &topics, std::string_view last_event_id) override;
+    // Streams mode: registers a subscriber to `topics` (distinct, valid) whose replay is, for
+    // each topics[i], the retained frames after stream id after[i] (frames without a stream id
+    // among them included), merged in publish order. Gap{evicted} when topics[i] has evicted a
+    // frame with a stream id greater than after[i]. REQUIRES: after.size() == topics.size().
+    SubscribeResult subscribe_after(const std::vector<std::string> &topics, const std::vector<StreamId> &after);
+
+    // Takes ownership of `fd` (a connected socket whose response headers and replay are
+    // written; chunked transfer encoding in force) and starts streaming to it. An unknown or
+    // expired ticket just closes the fd; after drain() the subscriber is sent retry: and the
+    // final chunk at once.
+    void adopt(std::uint64_t ticket, int fd);
+    // Drops the subscriber `ticket` (and closes its socket if it was adopted).
+    void cancel(std::uint64_t ticket) override;
+
+    // Graceful stop: every subscriber gets `retry: <ms>` with ms spread over
+    // [base, base + jitter], then the final chunk, and is closed. Returns when all are closed
+    // or `deadline` passed (then the rest are closed without it). Later subscribe() calls
+    // return unavailable.
+    void drain(std::chrono::milliseconds base, std::chrono::milliseconds jitter,
+               std::chrono::milliseconds deadline);
+
+    HubStats stats() const;
+    std::vector<TopicInfo> topics() const override;
+    // Bus: always ok (nothing behind it can fail); metrics() are HubStats as ssed_* samples.
+    Status health() const override;
+    std::vector<Metric> metrics() const override;
+    std::uint64_t epoch() const;  // ms since the Unix epoch when the hub started
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ssekit

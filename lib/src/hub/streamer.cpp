@@ -1,0 +1,663 @@
+#include "hub/streamer.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+
+#include "base/unique_fd.hpp"
+
+namespace ssekit {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+UniqueFd checked(int fd, const char *what) {
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), what);
+    return UniqueFd(fd);
+}
+
+}  // namespace
+
+// What the streaming thread knows about one subscriber. Kept small: 10,000 idle subscribers
+// must stay within a few KB each, so no buffers beyond the frame queue, which is released
+// whenever it empties after a burst.
+struct StreamSubscriber {
+    enum class State : std::uint8_t { pending, active, closing, dead };
+    struct Membership {
+        TopicSlot *topic;
+        std::size_t pos;  // index in topic->members_, kept current for O(1) removal
+    };
+
+    std::uint64_t ticket = 0;
+    UniqueFd fd;
+    State state = State::pending;
+    bool dirty = false;       // in the flush list of this loop iteration
+    bool blocked = false;     // the last write hit EAGAIN; wait for EPOLLOUT
+    bool overflowed = false;  // backlog passed the limit before the socket arrived
+    std::vector<Membership> topics;
+    std::vector<FramePtr> queue;  // unsent frames from index `head`
+    std::size_t head = 0;
+    std::size_t offset = 0;   // bytes of queue[head] already written
+    std::size_t backlog = 0;  // unsent bytes
+    Clock::time_point last_write;  // or the join time while pending
+
+    bool live() const { return state == State::pending || state == State::active; }
+};
+
+namespace {
+
+struct Command {
+    enum class Kind : std::uint8_t { frame, join, activate, cancel, drain, close_all, stop };
+    explicit Command(Kind k) : kind(k) {}
+    Kind kind;
+    TopicSlot *topic = nullptr;
+    FramePtr frame;
+    std::uint64_t ticket = 0;
+    int fd = -1;
+    std::unique_ptr<std::vector<TopicSlot *>> topics;  // join only; keeps frame commands small
+    std::chrono::milliseconds base{0}, jitter{0};     // drain only
+};
+
+}  // namespace
+
+struct Streamer::Impl {
+    Impl(Streamer &owner, StreamerLimits limits, Logger log);
+    ~Impl();
+
+    // Pushes `c`; returns whether the inbox was empty, i.e. whether this post must see the
+    // inbox taken (by waking the thread or running it itself).
+    bool push(Command c);
+    void post(Command c);  // push, and wake the thread if owed
+    void wake();
+    // The publisher's side of combining: runs the inbox here if the thread is idle (true),
+    // else leaves it (false) and the caller must wake().
+    bool try_run_inbox();
+    void run();
+
+    // REQUIRES: work_mu_ held (the streaming thread, or a combiner), below.
+    void take_inbox();
+    void flush_dirty();
+    void run_command(Command &c);
+    void fan_out(TopicSlot &topic, const FramePtr &f);
+    void join(std::uint64_t ticket, std::vector<TopicSlot *> &topics);
+    void activate(std::uint64_t ticket, int fd);
+    void drain(std::chrono::milliseconds base, std::chrono::milliseconds jitter);
+    void start_closing(StreamSubscriber &s);
+    void enqueue(StreamSubscriber &s, FramePtr f);
+    void flush(StreamSubscriber &s);
+    void consume(StreamSubscriber &s, std::size_t n);
+    void on_socket_event(StreamSubscriber &s, std::uint32_t events);
+    bool discard_input(StreamSubscriber &s);  // false when the peer closed or failed
+    void on_tick();
+    void drop_slow(StreamSubscriber &s);
+    void close_sub(StreamSubscriber &s);
+    void mark_dirty(StreamSubscriber &s);
+
+    Streamer &owner_;
+    StreamerLimits limits_;
+    Logger log_;
+    UniqueFd epoll_, wake_, timer_;
+    std::chrono::milliseconds tick_{1000};
+
+    std::mutex inbox_mu_;
+    std::vector<Command> inbox_;  // guarded by inbox_mu_
+
+    // Guards everything below it. Held by the streaming thread except around epoll_wait, and
+    // by a combining publisher while it runs the inbox. Taken before inbox_mu_, never after.
+    std::mutex work_mu_;
+    std::vector<Command> work_;  // the swapped-out inbox, reused
+    std::unordered_map<std::uint64_t, std::unique_ptr<StreamSubscriber>> subs_;
+    std::vector<StreamSubscriber *> dirty_;
+    // Closed subscribers, freed by the streaming thread at the end of its iteration: only
+    // then are no epoll events for them pending (events fetched before the lock was taken
+    // may name one that a combiner closed meanwhile). A combiner never frees them.
+    std::vector<std::unique_ptr<StreamSubscriber>> graveyard_;
+    std::vector<iovec> iov_;
+    FramePtr heartbeat_ = make_comment_frame("");
+    FramePtr slow_notice_ = make_comment_frame("slow consumer, resume with Last-Event-ID");
+    FramePtr last_chunk_ = make_last_chunk_frame();
+    bool draining_ = false;
+    std::chrono::milliseconds drain_base_{0}, drain_jitter_{0};
+    std::mt19937_64 rng_{std::random_device{}()};
+    Clock::time_point now_ = Clock::now();  // set by whoever takes work_mu_ to do work
+    bool stop_ = false;
+    std::thread thread_;  // last: starts after every member above is ready
+};
+
+Streamer::Impl::Impl(Streamer &owner, StreamerLimits limits, Logger log)
+    : owner_(owner), limits_(limits), log_(std::move(log)) {
+    epoll_ = checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1");
+    wake_ = checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
+    timer_ = checked(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd_create");
+    // The tick serves heartbeats and ticket expiry; half the heartbeat keeps every silence
+    // under one heartbeat interval.
+    auto want = limits_.adopt_timeout / 2;
+    if (limits_.heartbeat.count() > 0) want = std::min(want, limits_.heartbeat / 2);
+    tick_ = std::clamp(want, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+    itimerspec its{};
+    its.it_interval.tv_sec = tick_.count() / 1000;
+    its.it_interval.tv_nsec = (tick_.count() % 1000) * 1000000;
+    its.it_value = its.it_interval;
+    if (::timerfd_settime(timer_.get(), 0, &its, nullptr) < 0)
+        throw std::system_error(errno, std::generic_category(), "timerfd_settime");
+    // Level-triggered: both are drained by one read each time they fire.
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &wake_;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) < 0)
+        throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+    ev.data.ptr = &timer_;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, timer_.get(), &ev) < 0)
+        throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+    iov_.resize(IOV_MAX);
+    thread_ = std::thread([this] { run(); });
+}
+
+Streamer::Impl::~Impl() {
+    // Always wake: a combiner that happened to run the stop would not wake the thread.
+    push(Command(Command::Kind::stop));
+    wake();
+    thread_.join();
+    // Commands never taken may still own sockets.
+    for (auto &cmd : inbox_)
+        if (cmd.kind == Command::Kind::activate && cmd.fd >= 0) ::close(cmd.fd);
+}
+
+// No lost wake-up. Whoever pushes onto an EMPTY inbox is "owed": it must make sure that the
+// inbox is taken after its push. Pushes onto a non-empty inbox rely on the owed post before
+// them, since whoever takes the inbox takes everything in it. An owed post either
+//  (a) wins try_lock(work_mu_) and swaps the inbox itself, after its push; or
+//  (b) writes the eventfd after its push (plain post(), a lost try_lock, the stop). The
+//      thread reads the eventfd and only then swaps, both under work_mu_. If its read came
+//      after the write, its swap comes after the push; if before, the write leaves the
+//      eventfd readable and (level-triggered) the next epoll_wait returns at once.
+// Nothing else is needed: neither the thread nor a combiner re-checks the inbox, and a
+// combiner that took the inbox never writes the eventfd. A lost try_lock means the thread or
+// another combiner is busy; the eventfd then costs at most a spurious wake-up (an empty swap).
+// Order: every swap happens under work_mu_ and its commands run before work_mu_ is
+// released, so batches run one after another in swap order, each in push order: exactly the
+// order of posting, whichever thread runs them.
+bool Streamer::Impl::push(Command c) {
+    bool was_empty;
+    {
+        std::lock_guard lock(inbox_mu_);
+        was_empty = inbox_.empty();
+        inbox_.push_back(std::move(c));
+    }
+    owner_.inbox_size_.fetch_add(1, std::memory_order_relaxed);
+    return was_empty;
+}
+
+void Streamer::Impl::post(Command c) {
+    // A burst costs one wake-up: only the post that finds the inbox empty writes the eventfd.
+    if (push(std::move(c))) wake();
+}
+
+void Streamer::Impl::wake() {
+    std::uint64_t one = 1;
+    while (::write(wake_.get(), &one, sizeof one) < 0 && errno == EINTR) {
+    }
+}
+
+bool Streamer::Impl::try_run_inbox() {
+    std::unique_lock lock(work_mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    now_ = Clock::now();
+    take_inbox();
+    flush_dirty();
+    return true;
+}
+
+void Streamer::Impl::flush_dirty() {
+    for (StreamSubscriber *s : dirty_) {
+        s->dirty = false;
+        if (s->state == StreamSubscriber::State::active || s->state == StreamSubscriber::State::closing)
+            flush(*s);
+    }
+    dirty_.clear();
+}
+
+void Streamer::Impl::run() {
+    std::vector<epoll_event> events(256);
+    std::unique_lock lock(work_mu_);
+    while (!stop_) {
+        // Combiners may run the inbox only while this thread waits.
+        lock.unlock();
+        int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), -1);
+        int wait_errno = errno;
+        lock.lock();
+        if (n < 0) {
+            if (wait_errno == EINTR) continue;
+            log_.error(std::string("epoll_wait: ") + std::strerror(wait_errno));
+            break;
+        }
+        now_ = Clock::now();
+        for (int i = 0; i < n; ++i) {
+            void *p = events[i].data.ptr;
+            if (p == &wake_) {
+                std::uint64_t count;
+                // Read the eventfd before swapping the inbox, so no post is left unsignalled.
+                while (::read(wake_.get(), &count, sizeof count) < 0 && errno == EINTR) {
+                }
+                take_inbox();
+            } else if (p == &timer_) {
+                std::uint64_t expirations;
+                while (::read(timer_.get(), &expirations, sizeof expirations) < 0 && errno == EINTR) {
+                }
+                on_tick();
+            } else {
+                // Still allocated even if closed since (by this thread or a combiner): only
+                // this thread frees, below, after the events of this epoll_wait.
+                auto &s = *static_cast<StreamSubscriber *>(p);
+                if (s.state != StreamSubscriber::State::dead) on_socket_event(s, events[i].events);
+            }
+        }
+        flush_dirty();
+        graveyard_.clear();
+    }
+}
+
+void Streamer::Impl::take_inbox() {
+    {
+        std::lock_guard lock(inbox_mu_);
+        work_.swap(inbox_);
+    }
+    owner_.inbox_size_.fetch_sub(work_.size(), std::memory_order_relaxed);
+    for (auto &c : work_) run_command(c);
+    work_.clear();
+    // After a burst, give the memory back (the vectors swap, so both would keep it).
+    if (work_.capacity() > 65536) std::vector<Command>().swap(work_);
+}
+
+void Streamer::Impl::run_command(Command &c) {
+    switch (c.kind) {
+    case Command::Kind::frame:
+        fan_out(*c.topic, c.frame);
+        break;
+    case Command::Kind::join:
+        join(c.ticket, *c.topics);
+        break;
+    case Command::Kind::activate:
+        activate(c.ticket, std::exchange(c.fd, -1));
+        break;
+    case Command::Kind::cancel:
+        if (auto it = subs_.find(c.ticket); it != subs_.end()) close_sub(*it->second);
+        break;
+    case Command::Kind::drain:
+        drain(c.base, c.jitter);
+        break;
+    case Command::Kind::close_all: {
+        std::vector<StreamSubscriber *> all;
+        for (auto &[ticket, s] : subs_) all.push_back(s.get());
+        for (auto *s : all) close_sub(*s);
+        break;
+    }
+    case Command::Kind::stop:
+        stop_ = true;
+        break;
+    }
+}
+
+void Streamer::Impl::fan_out(TopicSlot &topic, const FramePtr &f) {
+    // Iterate by index: a write error inside enqueue() may close a member and shrink the list.
+    std::uint64_t queued = 0;
+    for (std::size_t i = 0; i < topic.members_.size();) {
+        StreamSubscriber *s = topic.members_[i];
+        if (s->live()) {
+            enqueue(*s, f);
+            ++queued;
+        }
+        if (i < topic.members_.size() && topic.members_[i] == s) ++i;
+    }
+    owner_.delivered_.fetch_add(queued, std::memory_order_relaxed);
+}
+
+void Streamer::Impl::join(std::uint64_t ticket, std::vector<TopicSlot *> &topics) {
+    auto s = std::make_unique<StreamSubscriber>();
+    s->ticket = ticket;
+    s->last_write = now_;
+    s->topics.reserve(topics.size());
+    for (TopicSlot *t : topics) {
+        s->topics.push_back({t, t->members_.size()});
+        t->members_.push_back(s.get());
+    }
+    subs_.emplace(ticket, std::move(s));
+}
+
+void Streamer::Impl::activate(std::uint64_t ticket, int raw_fd) {
+    UniqueFd fd(raw_fd);
+    auto it = subs_.find(ticket);
+    if (it == subs_.end() || it->second->state != StreamSubscriber::State::pending) {
+        log_.debug("adopt: ticket " + std::to_string(ticket) + " is gone; closing its socket");
+        return;
+    }
+    StreamSubscriber &s = *it->second;
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+        log_.warn(std::string("adopt: fcntl: ") + std::strerror(errno));
+        close_sub(s);
+        return;
+    }
+    // Without TCP_NODELAY back-to-back small events wait for the reader's delayed ACK.
+    // Not a TCP socket (a socketpair in tests): the option fails harmlessly.
+    int one = 1;
+    (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // A peer that vanished without a FIN (a laptop closed, a NAT entry dropped) would hold its
+    // slot until TCP gives up retransmitting, ~15 minutes. Heartbeats keep data in flight, so a
+    // user timeout turns "unacknowledged for this long" into an error within about one
+    // heartbeat plus this bound.
+    unsigned user_timeout_ms = 60000;
+    (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = &s;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) < 0) {
+        log_.warn(std::string("adopt: epoll_ctl: ") + std::strerror(errno));
+        close_sub(s);
+        return;
+    }
+    s.fd = std::move(fd);
+    s.state = StreamSubscriber::State::active;
+    s.last_write = now_;
+    if (s.overflowed) {
+        drop_slow(s);
+        return;
+    }
+    if (draining_) start_closing(s);
+    mark_dirty(s);
+}
+
+void Streamer::Impl::drain(std::chrono::milliseconds base, std::chrono::milliseconds jitter) {
+    draining_ = true;
+    drain_base_ = base;
+    drain_jitter_ = jitter;
+    for (auto &[ticket, s] : subs_)
+        if (s->state == StreamSubscriber::State::active) {
+            start_closing(*s);
+            mark_dirty(*s);
+        }
+}
+
+void Streamer::Impl::start_closing(StreamSubscriber &s) {
+    // Spread reconnects so a restart is not met by every client in the same millisecond.
+    std::uniform_int_distribution<std::int64_t> spread(0, std::max<std::int64_t>(0, drain_jitter_.count()));
+    auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, drain_base_.count() + spread(rng_)));
+    // Closing first: enqueue() then only queues, so nothing is closed under the caller's loop.
+    s.state = StreamSubscriber::State::closing;
+    enqueue(s, make_retry_frame(ms));
+    enqueue(s, last_chunk_);
+}
+
+void Streamer::Impl::mark_dirty(StreamSubscriber &s) {
+    if (!s.dirty) {
+        s.dirty = true;
+        dirty_.push_back(&s);
+    }
+}
+
+void Streamer::Impl::enqueue(StreamSubscriber &s, FramePtr f) {
+    s.backlog += f->chunk.size();
+    s.queue.push_back(std::move(f));
+    if (s.state == StreamSubscriber::State::pending) {
+        if (s.backlog > limits_.max_backlog_bytes) {
+            // No socket yet to write to: forget the frames; adopt() will tell the client.
+            s.overflowed = true;
+            s.queue = {};
+            s.head = s.offset = s.backlog = 0;
+        }
+        return;
+    }
+    if (s.state == StreamSubscriber::State::closing) {
+        mark_dirty(s);
+        return;
+    }
+    if (s.backlog > limits_.max_backlog_bytes) {
+        // A burst can pass the limit within one iteration; only bytes the socket refuses
+        // make a consumer slow.
+        if (!s.blocked) flush(s);
+        if (s.state == StreamSubscriber::State::active && s.backlog > limits_.max_backlog_bytes) drop_slow(s);
+        return;
+    }
+    mark_dirty(s);
+}
+
+void Streamer::Impl::flush(StreamSubscriber &s) {
+    while (s.head < s.queue.size() && !s.blocked) {
+        std::size_t count = 0;
+        for (std::size_t i = s.head; i < s.queue.size() && count < iov_.size(); ++i, ++count) {
+            const std::string &chunk = s.queue[i]->chunk;
+            std::size_t skip = i == s.head ? s.offset : 0;
+            iov_[count].iov_base = const_cast<char *>(chunk.data() + skip);
+            iov_[count].iov_len = chunk.size() - skip;
+        }
+        msghdr msg{};
+        msg.msg_iov = iov_.data();
+        msg.msg_iovlen = count;
+        // sendmsg rather than writev: MSG_NOSIGNAL, so a closed peer is EPIPE, not SIGPIPE.
+        ssize_t n = ::sendmsg(s.fd.get(), &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                s.blocked = true;
+                break;
+            }
+            log_.debug("subscriber " + std::to_string(s.ticket) + ": write: " + std::strerror(errno));
+            close_sub(s);
+            return;
+        }
+        s.last_write = now_;
+        consume(s, static_cast<std::size_t>(n));
+    }
+    if (s.head == s.queue.size() && s.state == StreamSubscriber::State::closing) {
+        // Unread input at close() makes the kernel send RST, which can destroy the final
+        // chunk in the client's receive buffer; read it first.
+        discard_input(s);
+        close_sub(s);
+    }
+}
+
+bool Streamer::Impl::discard_input(StreamSubscriber &s) {
+    char buf[512];
+    for (;;) {
+        ssize_t n = ::read(s.fd.get(), buf, sizeof buf);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);  // false: EOF or error
+    }
+}
+
+void Streamer::Impl::consume(StreamSubscriber &s, std::size_t n) {
+    s.backlog -= n;
+    while (n > 0) {
+        std::size_t left = s.queue[s.head]->chunk.size() - s.offset;
+        if (n < left) {
+            s.offset += n;
+            return;
+        }
+        n -= left;
+        s.queue[s.head++].reset();
+        s.offset = 0;
+    }
+    if (s.head == s.queue.size()) {
+        // Give back what a burst made the queue grow to; idle subscribers must stay small.
+        if (s.queue.capacity() > 16)
+            s.queue = {};
+        else
+            s.queue.clear();
+        s.head = 0;
+    } else if (s.head >= 64 && s.head * 2 >= s.queue.size()) {
+        s.queue.erase(s.queue.begin(), s.queue.begin() + static_cast<std::ptrdiff_t>(s.head));
+        s.head = 0;
+    }
+}
+
+void Streamer::Impl::on_socket_event(StreamSubscriber &s, std::uint32_t events) {
+    if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+        close_sub(s);
+        return;
+    }
+    // Subscribers have nothing to say after their request; read and ignore, and notice EOF.
+    if ((events & EPOLLIN) && !discard_input(s)) {
+        close_sub(s);
+        return;
+    }
+    if (events & EPOLLOUT) {
+        s.blocked = false;
+        if (s.head < s.queue.size()) mark_dirty(s);
+    }
+}
+
+void Streamer::Impl::on_tick() {
+    // Collect first: sending or closing may erase from subs_.
+    std::vector<StreamSubscriber *> expired, idle;
+    for (auto &[ticket, sp] : subs_) {
+        StreamSubscriber &s = *sp;
+        if (s.state == StreamSubscriber::State::pending) {
+            if (now_ - s.last_write >= limits_.adopt_timeout) expired.push_back(&s);
+        } else if (s.state == StreamSubscriber::State::active && limits_.heartbeat.count() > 0 &&
+                   s.head == s.queue.size() && now_ - s.last_write + tick_ >= limits_.heartbeat) {
+            // Sent when the silence would pass one heartbeat before the next tick.
+            idle.push_back(&s);
+        }
+    }
+    for (auto *s : idle)
+        if (s->state == StreamSubscriber::State::active) enqueue(*s, heartbeat_);
+    for (auto *s : expired) {
+        log_.debug("subscriber " + std::to_string(s->ticket) + " was never adopted; dropped");
+        close_sub(*s);
+    }
+}
+
+void Streamer::Impl::drop_slow(StreamSubscriber &s) {
+    // Best effort: finish the chunk already begun, so the notice starts on a chunk boundary,
+    // then the notice; whatever does not fit the socket now is lost with the connection.
+    if (s.head < s.queue.size()) {
+        FramePtr partial = s.offset > 0 ? s.queue[s.head] : nullptr;
+        std::size_t offset = s.offset;
+        s.queue.clear();
+        s.head = 0;
+        s.offset = 0;
+        if (partial) {
+            s.queue.push_back(std::move(partial));
+            s.offset = offset;
+        }
+    }
+    s.queue.push_back(slow_notice_);
+    s.backlog = 0;
+    for (std::size_t i = s.head; i < s.queue.size(); ++i)
+        s.backlog += s.queue[i]->chunk.size() - (i == s.head ? s.offset : 0);
+    s.state = StreamSubscriber::State::closing;
+    s.blocked = false;
+    flush(s);
+    owner_.slow_dropped_.fetch_add(1, std::memory_order_relaxed);
+    log_.debug("subscriber " + std::to_string(s.ticket) + " dropped as a slow consumer");
+    if (s.state != StreamSubscriber::State::dead) close_sub(s);
+}
+
+void Streamer::Impl::close_sub(StreamSubscriber &s) {
+    if (s.state == StreamSubscriber::State::dead) return;
+    s.state = StreamSubscriber::State::dead;
+    for (auto &m : s.topics) {
+        // Swap-remove; the member moved into the hole learns its new position.
+        auto &members = m.topic->members_;
+        StreamSubscriber *last = members.back();
+        members[m.pos] = last;
+        if (last != &s)
+            for (auto &lm : last->topics)
+                if (lm.topic == m.topic) lm.pos = m.pos;
+        members.pop_back();
+        m.topic->subscribers.fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (s.fd.get() >= 0) {
+        // Deregister explicitly: if someone else still holds a duplicate of the fd, close()
+        // alone would leave it registered, with a pointer to freed memory.
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, s.fd.get(), nullptr);
+        s.fd.reset();
+    }
+    s.queue = {};
+    owner_.subscribers_.fetch_sub(1, std::memory_order_relaxed);
+    // Events later in this iteration may still point at it: free it at the end.
+    auto it = subs_.find(s.ticket);
+    graveyard_.push_back(std::move(it->second));
+    subs_.erase(it);
+}
+
+// ---- Streamer: the public face, callable from any thread ----
+
+Streamer::Streamer(StreamerLimits limits, Logger log)
+    : impl_(std::make_unique<Impl>(*this, limits, std::move(log))) {}
+
+Streamer::~Streamer() = default;
+
+void Streamer::post_frame(TopicSlot &topic, FramePtr f) {
+    Command c(Command::Kind::frame);
+    c.topic = &topic;
+    c.frame = std::move(f);
+    impl_->post(std::move(c));
+}
+
+void Streamer::post_join(std::uint64_t ticket, std::vector<TopicSlot *> topics) {
+    subscribers_.fetch_add(1, std::memory_order_relaxed);
+    for (TopicSlot *t : topics) t->subscribers.fetch_add(1, std::memory_order_relaxed);
+    Command c(Command::Kind::join);
+    c.ticket = ticket;
+    c.topics = std::make_unique<std::vector<TopicSlot *>>(std::move(topics));
+    impl_->post(std::move(c));
+}
+
+void Streamer::post_activate(std::uint64_t ticket, int fd) {
+    Command c(Command::Kind::activate);
+    c.ticket = ticket;
+    c.fd = fd;
+    impl_->post(std::move(c));
+}
+
+void Streamer::post_frame(TopicSlot &topic, FramePtr f, Combine &combine) {
+    Command c(Command::Kind::frame);
+    c.topic = &topic;
+    c.frame = std::move(f);
+    combine.deliveries_ += topic.subscribers.load(std::memory_order_relaxed);
+    if (impl_->push(std::move(c))) combine.owed_ = true;
+}
+
+Streamer::Combine::~Combine() {
+    // Owed (see Impl::push): take the inbox here if that is cheap and the streaming thread is
+    // idle, else wake the thread. Either way is correct; the bound only picks the cheaper.
+    if (!owed_) return;
+    if (deliveries_ <= max_deliveries && streamer_.impl_->try_run_inbox()) return;
+    streamer_.impl_->wake();
+}
+
+void Streamer::post_cancel(std::uint64_t ticket) {
+    Command c(Command::Kind::cancel);
+    c.ticket = ticket;
+    impl_->post(std::move(c));
+}
+
+void Streamer::post_drain(std::chrono::milliseconds base, std::chrono::milliseconds jitter) {
+    Command c(Command::Kind::drain);
+    c.base = base;
+    c.jitter = jitter;
+    impl_->post(std::move(c));
+}
+
+void Streamer::post_close_all() { impl_->post(Command(Command::Kind::close_all)); }
+
+}  // namespace ssekit

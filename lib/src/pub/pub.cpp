@@ -1,0 +1,185 @@
+#include "ssekit/pub.hpp"
+
+#include <cstdlib>
+#include <vector>
+
+#include "pub/pub_input.hpp"
+#include "pub/publisher.hpp"
+#include "redis/envelope.hpp"
+#include "redis/stream.hpp"
+#include "redis/url.hpp"
+
+namespace ssekit {
+
+Logger::Level PubOptions::log_level() const {
+    if (quiet) return Logger::Level::quiet;
+    if (verbose >= 2) return Logger::Level::debug;
+    if (verbose == 1) return Logger::Level::info;
+    return Logger::Level::warn;
+}
+
+void bind_pub_options(CLI::App &app, PubOptions &o) {
+    app.name("sse-pub");
+    app.description("sse-pub: publish Server-Sent Events to ssed over HTTP, or into Redis");
+    app.add_option("TOPIC", o.topic, "Topic to publish to ([A-Za-z0-9_.:@~-], 1 to 128 characters)")->required();
+    app.add_option("DATA", o.data, "Data of the one event to publish; without it, events are read from standard input");
+    auto *server = app.add_option("--server", o.server,
+                                  "ssed base URL (default: $SSE_SERVER, else http://127.0.0.1:8080)");
+    auto *redis = app.add_option("--redis", o.redis,
+                                 "Publish into Redis at URL (redis://[user:pass@]host[:port][/db] or unix:///path)");
+    server->excludes(redis);
+    app.add_option("-e,--event", o.event, "Event type (the `event:` field) of events that have none");
+    app.add_option("-i,--id", o.id, "Id of the single event (DATA or -s); otherwise ids are minted");
+    app.add_option("--retry", o.retry, "Reconnection time in ms to send as the `retry:` field");
+    app.add_option("--token", o.token, "Bearer token for ssed")->envname("SSE_TOKEN");
+    app.add_option("--prefix", o.prefix, "Redis channel prefix (channel = PREFIX + TOPIC)")->capture_default_str();
+    app.add_option("--redis-mode", o.redis_mode,
+                   "pubsub: PUBLISH only; streams: also append to the topic's capped Redis Stream "
+                   "(ids are stream ids), for ssed --redis-mode streams")
+        ->check(CLI::IsMember({"pubsub", "streams"}))
+        ->capture_default_str();
+    app.add_option("--stream-maxlen", o.stream_maxlen, "Streams mode: keep about N entries per topic (MAXLEN ~ N)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
+        ->capture_default_str();
+    auto *whole = app.add_flag("-s,--stdin-file", o.whole, "Read standard input whole as one (multi-line) event");
+    auto *json = app.add_flag("--json", o.json, "Read one JSON object a line: {\"data\",\"event\",\"id\",\"retry\",\"topic\"}");
+    whole->excludes(json);
+    app.add_option("--retry-for", o.retry_for,
+                   "Keep retrying a refused or broken connection for SECONDS (0 = no retry)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
+    auto *verbose = app.add_flag("-v,--verbose", o.verbose, "Say more (repeat for debug output)");
+    quiet->excludes(verbose);
+    app.set_version_flag("-V,--version", "sse-pub " SSEKIT_VERSION);
+    app.footer("\n" + exit_code_table() + "\nSee sse-pub(1) for the envelope, ids and examples.");
+}
+
+std::string check_pub_options(const PubOptions &o) {
+    if (o.data && (o.whole || o.json)) return "DATA cannot be combined with -s or --json";
+    if (o.redis_mode == "streams" && o.redis.empty()) return "--redis-mode streams needs --redis URL";
+    if (o.redis_mode == "streams" && !o.id.empty()) return "--id cannot be used with --redis-mode streams: Redis assigns the ids";
+    if (!o.id.empty() && !o.data && !o.whole)
+        return "--id names a single event: give DATA or -s (in line and --json mode each event has its own id)";
+    return {};
+}
+
+namespace {
+
+// Fills in what the command line supplies and checks what the event carries.
+Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &minter) {
+    const bool streams = o.redis_mode == "streams";
+    if (r.topic.empty()) r.topic = o.topic;
+    if (r.type.empty()) r.type = o.event;
+    if (!r.retry) r.retry = o.retry;
+    if (auto st = check_publish(r); !st) return st;
+    if (streams) return check_stream_request(r);  // Redis assigns the id
+    if (redis && r.id.empty()) r.id = minter.next();
+    return Status::ok();
+}
+
+}  // namespace
+
+Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {
+    if (auto m = check_pub_options(o); !m.empty()) {
+        log.error(m);
+        return Exit::usage;
+    }
+    // Everything the command line says is checked before anything is sent.
+    PublishRequest probe;
+    probe.id = o.id;
+    IdMinter minter;
+    bool redis = !o.redis.empty();
+    if (auto st = prepare(probe, o, false, minter); !st) {
+        log.error(st.message());
+        return Exit::data;
+    }
+
+    std::unique_ptr<Sink> sink;
+    if (redis) {
+        RedisSinkOptions ro;
+        if (auto st = parse_redis_url(o.redis, ro.endpoint); !st) {
+            log.error(st.message());
+            return Exit::usage;
+        }
+        ro.prefix = o.prefix;
+        ro.streams = o.redis_mode == "streams";
+        ro.stream_maxlen = o.stream_maxlen;
+        sink = make_redis_sink(std::move(ro), log);
+    } else {
+        HttpSinkOptions ho;
+        ho.server = o.server;
+        if (ho.server.empty()) {
+            const char *env = std::getenv("SSE_SERVER");
+            ho.server = env && *env ? env : "http://127.0.0.1:8080";
+        }
+        if (!ho.server.starts_with("http://") && !ho.server.starts_with("https://")) {
+            log.error("server URL \"" + ho.server + "\" must start with http:// or https://");
+            return Exit::usage;
+        }
+        ho.token = o.token;
+        sink = make_http_sink(std::move(ho), log);
+    }
+    RetryPolicy policy;
+    policy.retry_for = std::chrono::milliseconds(static_cast<long long>(o.retry_for * 1000.0));
+    Publisher pub(std::move(sink), policy, log, &stop);
+    std::string where = pub.sink().describe();
+
+    std::uint64_t total = 0;
+    auto fail = [&](const Status &st) {
+        log.error(st.message() + "; published " + std::to_string(pub.published()) + " of " +
+                  std::to_string(total) + " events");
+        return exit_for(st);
+    };
+
+    if (o.data) {
+        std::vector<PublishRequest> one(1);
+        one[0].data = *o.data;
+        one[0].id = o.id;
+        if (auto st = prepare(one[0], o, redis, minter); !st) {
+            log.error(st.message());
+            return Exit::data;
+        }
+        total = 1;
+        if (auto st = pub.publish(one); !st) return fail(st);
+        log.info("published 1 event to " + where + (one[0].id.empty() ? "" : " with id " + one[0].id));
+        return Exit::ok;
+    }
+
+    InputMode mode = o.whole ? InputMode::whole : o.json ? InputMode::json : InputMode::lines;
+    InputReader reader(input_fd, mode, {}, &stop);
+    std::vector<InputEvent> batch;
+    std::vector<PublishRequest> reqs;
+    for (;;) {
+        Status rst = reader.next_batch(batch);
+        if (!rst) {
+            total = reader.events_read();
+            if (rst.code() == Status::Code::io) {
+                log.error(rst.message() + "; published " + std::to_string(pub.published()) + " of " +
+                          std::to_string(total) + " events");
+                return Exit::no_input;
+            }
+            return fail(rst);
+        }
+        if (batch.empty()) break;
+        total = reader.events_read();
+        reqs.clear();
+        Status bad;
+        for (auto &ev : batch) {
+            if (mode == InputMode::whole) ev.req.id = o.id;
+            if (auto st = prepare(ev.req, o, redis, minter); !st) {
+                bad = ev.line ? Status::invalid_argument("line " + std::to_string(ev.line) + ": " + st.message()) : st;
+                break;
+            }
+            reqs.push_back(std::move(ev.req));
+        }
+        // Events before a refused one still go out, so "published N" means the first N.
+        if (auto st = pub.publish(reqs); !st) return fail(st);
+        if (!bad.is_ok()) return fail(bad);
+    }
+    log.info(std::string(reader.interrupted() ? "interrupted; " : "") + "published " +
+             std::to_string(pub.published()) + " events to " + where);
+    return Exit::ok;
+}
+
+}  // namespace ssekit

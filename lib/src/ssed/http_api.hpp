@@ -1,0 +1,54 @@
+// A note on ssed's HTTP API.
+//
+// Translates HTTP into Bus calls and nothing more (hub/bus.hpp: the in-process Hub, or the
+// Redis bridge; the API never asks which); fan-out, history and heartbeats live in the Hub. Routes (documented in ssed(1)):
+//   GET  /events/{t[,t...]}   subscribe (also ?topic=t, repeatable; GET /events?topic=...)
+//   POST /events/{t}          publish the body as data (?event=, ?id=, ?retry=), or a batch of
+//                             NDJSON lines with Content-Type: application/x-ndjson, atomically
+//   GET  /healthz  /metrics  /topics  /         health, Prometheus text, JSON list, HTML page
+//   OPTIONS *                 CORS preflight
+// Errors are JSON {"error": "..."} with 400 (bad topic, id, event, JSON), 401 (token), 404,
+// 413 (body too large) or 503 (topic or subscriber limit).
+//
+// A subscription is answered with exactly `Content-Type: text/event-stream` (a charset would
+// make cpp-httplib compress the stream and hold events back), `Cache-Control: no-cache`,
+// `X-Accel-Buffering: no`, then `retry:`, an `event: ssed-gap` notice when the Last-Event-ID
+// is unknown, and the replay; the socket then moves to the Hub (HttpServer::request_takeover).
+//
+// Thread safety: the handlers run on the server's pool threads; the Bus is thread-safe and
+// the options are copied at install time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/bus.hpp"
+#include "ssed/http_server.hpp"
+#include "ssekit/log.hpp"
+
+namespace ssekit {
+
+struct ApiOptions {
+    std::size_t max_body = 1 << 20;         // single-event POST body, bytes
+    std::size_t max_batch_body = 16 << 20;  // application/x-ndjson POST body, bytes
+    std::uint64_t retry_ms = 3000;          // first `retry:` sent to every subscriber
+    std::vector<std::string> cors_origins;  // exact origins, or "*" for any
+    std::string publish_token;              // "" = publishing needs no token
+    std::string subscribe_token;            // "" = subscribing needs no token
+    bool access_log = false;                // one info line per request
+};
+
+// Registers every route on `server`. `bus` must outlive `server`; /healthz answers 503 while
+// bus.health() is not ok.
+void install_http_api(HttpServer &server, Bus &bus, const ApiOptions &opts, const Logger &log);
+
+// The built-in HTML page served at GET / (self-contained: no external assets).
+std::string_view index_page_html();
+
+// Compares two secrets in time that depends only on their lengths.
+bool tokens_equal(std::string_view a, std::string_view b);
+
+}  // namespace ssekit

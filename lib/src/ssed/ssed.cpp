@@ -1,0 +1,354 @@
+#include "ssekit/ssed.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ostream>
+#include <thread>
+#include <utility>
+
+#include "ssed/http_api.hpp"
+#include "hub/hub.hpp"
+#include "ssed/redis_bridge.hpp"
+#include "redis/url.hpp"
+#include "ssed/http_server.hpp"
+
+extern char **environ;
+
+namespace ssekit {
+
+Logger::Level SsedOptions::log_level() const {
+    if (debug) return Logger::Level::debug;
+    if (quiet) return Logger::Level::quiet;
+    return Logger::Level::info;
+}
+
+void bind_ssed_options(CLI::App &app, SsedOptions &o) {
+    app.name("ssed");
+    app.description("ssed: a Server-Sent Events hub. Subscribers GET /events/{topic}, publishers "
+                    "POST /events/{topic}.");
+    app.set_version_flag("-V,--version", std::string("ssed ") + SSEKIT_VERSION);
+    app.footer("Every option can also be set through the environment variable shown (Env:...); "
+               "the command line wins.\n\n" + exit_code_table() + "\nSee ssed(1).");
+    app.get_formatter()->column_width(34);
+
+    auto sizes = CLI::AsSizeValue(false);  // 64k, 1M, 16MiB: factors of 1024
+
+    auto *net = app.add_option_group("Network");
+    net->add_option("-l,--listen", o.listen, "Address to listen on: HOST:PORT or [V6ADDR]:PORT; port 0 picks a free one")
+        ->envname("SSED_LISTEN")
+        ->capture_default_str()
+        ->check([](const std::string &v) {
+            std::string host;
+            int port = 0;
+            auto s = parse_listen(v, host, port);
+            return s ? std::string() : s.message();
+        });
+    net->add_option("--threads", o.threads, "Request threads (publish, health, handshakes; streams never hold one)")
+        ->envname("SSED_THREADS")
+        ->capture_default_str()
+        ->check(CLI::Range(2, 1024));
+    net->add_option("--cors-origin", o.cors_origins, "Allow this browser Origin (repeatable; * = any)")
+        ->envname("SSED_CORS_ORIGIN")
+        ->delimiter(',');
+
+    auto *bus = app.add_option_group("Redis");
+    bus->add_option("--redis", o.redis,
+                    "Fan out through Redis pub/sub at URL (redis://[user:pass@]host[:port][/db] or "
+                    "unix:///path); every ssed on the same Redis and prefix shares the events")
+        ->envname("SSED_REDIS");
+    bus->add_option("--redis-prefix", o.redis_prefix, "Redis channel prefix (channel = PREFIX + TOPIC)")
+        ->envname("SSED_REDIS_PREFIX")
+        ->capture_default_str();
+
+    bus->add_option("--redis-mode", o.redis_mode,
+                    "pubsub: Redis only relays events; streams: each topic is also a capped Redis "
+                    "Stream (--history entries), ids are stream ids, and a resume reads from Redis")
+        ->envname("SSED_REDIS_MODE")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"pubsub", "streams"}));
+
+    auto *auth = app.add_option_group("Access");
+    auth->add_option("--publish-token", o.publish_token, "Bearer token required to publish")
+        ->envname("SSED_PUBLISH_TOKEN");
+    auth->add_option("--subscribe-token", o.subscribe_token, "Bearer token required to subscribe and list topics")
+        ->envname("SSED_SUBSCRIBE_TOKEN");
+
+    auto *lim = app.add_option_group("Limits");
+    lim->add_option("--history", o.history, "Events kept per topic for Last-Event-ID resume")
+        ->envname("SSED_HISTORY")
+        ->capture_default_str();
+    lim->add_option("--max-topics", o.max_topics, "Topics that may exist at once (503 past it)")
+        ->envname("SSED_MAX_TOPICS")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+    lim->add_option("--max-subscribers", o.max_subscribers, "Subscriber connections at once (503 past it)")
+        ->envname("SSED_MAX_SUBSCRIBERS")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+    lim->add_option("--max-backlog", o.max_backlog, "Unsent bytes before a slow subscriber is dropped")
+        ->envname("SSED_MAX_BACKLOG")
+        ->capture_default_str()
+        ->transform(sizes);
+    lim->add_option("--max-body", o.max_body, "Largest POST body for one event (413 past it)")
+        ->envname("SSED_MAX_BODY")
+        ->capture_default_str()
+        ->transform(sizes);
+    lim->add_option("--max-batch-body", o.max_batch_body, "Largest application/x-ndjson batch body (413 past it)")
+        ->envname("SSED_MAX_BATCH_BODY")
+        ->capture_default_str()
+        ->transform(sizes);
+
+    auto *str = app.add_option_group("Streams");
+    str->add_option("--heartbeat", o.heartbeat, "Seconds between comment heartbeats on idle streams; 0 = off")
+        ->envname("SSED_HEARTBEAT")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 86400.0));
+    str->add_option("--retry", o.retry, "Reconnection delay (ms) sent as retry: to every subscriber")
+        ->envname("SSED_RETRY")
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86400000}));
+    str->add_option("--drain-timeout", o.drain_timeout, "Seconds allowed for the drain on SIGTERM/SIGINT")
+        ->envname("SSED_DRAIN_TIMEOUT")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3600.0));
+
+    auto *q = app.add_flag("-q,--quiet", o.quiet, "Log errors only")->envname("SSED_QUIET");
+    auto *v = app.add_flag("-v,--verbose", o.verbose, "Also log one line per HTTP request")
+                  ->envname("SSED_VERBOSE");
+    auto *d = app.add_flag("-d,--debug", o.debug, "Log debugging detail (implies -v)")->envname("SSED_DEBUG");
+    q->excludes(v)->excludes(d);
+}
+
+std::optional<int> parse_ssed_args(CLI::App &app, int argc, const char *const *argv) {
+    try {
+        app.parse(argc, argv);
+        return std::nullopt;
+    } catch (const CLI::ParseError &e) {
+        if (e.get_exit_code() == 0) {  // --help, --version: CLI11 prints them to stdout
+            app.exit(e);
+            return 0;
+        }
+        std::string message = e.what();
+        // Tell a bad SSED_* value (78) from a bad flag (64): parse again without them.
+        std::vector<std::string> ours;
+        for (char **env = environ; env && *env; ++env)
+            if (std::strncmp(*env, "SSED_", 5) == 0) ours.emplace_back(*env, std::strcspn(*env, "="));
+        bool from_env = false;
+        if (!ours.empty()) {
+            for (const auto &name : ours) ::unsetenv(name.c_str());
+            app.clear();
+            try {
+                app.parse(argc, argv);
+                from_env = true;
+            } catch (const CLI::ParseError &) {
+            }
+        }
+        Logger log("ssed");
+        log.error(message + (from_env ? " (from the environment)" : "") + "; see ssed --help");
+        return static_cast<int>(from_env ? Exit::config : Exit::usage);
+    }
+}
+
+Status parse_listen(std::string_view text, std::string &host, int &port) {
+    auto bad = [&](std::string_view why) {
+        return Status::invalid_argument("bad listen address \"" + std::string(text) + "\": " +
+                                        std::string(why));
+    };
+    std::string_view h, p;
+    if (!text.empty() && text.front() == '[') {
+        size_t close = text.find(']');
+        if (close == std::string_view::npos) return bad("missing ]");
+        h = text.substr(1, close - 1);
+        if (close + 1 >= text.size() || text[close + 1] != ':') return bad("expected [V6ADDR]:PORT");
+        p = text.substr(close + 2);
+        if (h.empty()) return bad("empty address");
+    } else {
+        size_t colon = text.rfind(':');
+        if (colon == std::string_view::npos) return bad("expected HOST:PORT");
+        h = text.substr(0, colon);
+        p = text.substr(colon + 1);
+        if (h.find(':') != std::string_view::npos) return bad("put an IPv6 address in brackets: [::1]:8080");
+    }
+    int value = -1;
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value < 0 || value > 65535)
+        return bad("port must be 0 to 65535");
+    host = h.empty() ? "0.0.0.0" : std::string(h);
+    port = value;
+    return Status::ok();
+}
+
+namespace {
+
+// Each subscriber is a descriptor: take all the kernel allows. Returns the new soft limit.
+rlim_t raise_nofile_limit(const Logger &log) {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlimit want = rl;
+        want.rlim_cur = rl.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &want) == 0) return want.rlim_cur;
+        log.warn(std::string("cannot raise the descriptor limit: ") + std::strerror(errno));
+    }
+    return rl.rlim_cur;
+}
+
+std::string url_host(const std::string &host) {
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+std::string format_seconds(double s) {
+    std::string v = std::to_string(s);
+    v.erase(v.find_last_not_of('0') + 1);
+    if (!v.empty() && v.back() == '.') v.pop_back();
+    return v + " s";
+}
+
+// Stops the server and joins its thread on every way out of run_ssed.
+class Listener {
+public:
+    explicit Listener(HttpServer &s) : server_(s), thread_([this] {
+        server_.serve();
+        done_ = true;
+    }) {}
+    ~Listener() { stop(); }
+    bool done() const { return done_.load(); }
+    void stop() {
+        if (!thread_.joinable()) return;
+        server_.shutdown();
+        thread_.join();
+    }
+
+private:
+    HttpServer &server_;
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+};
+
+}  // namespace
+
+Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &stop,
+              std::ostream &out) {
+    std::string host;
+    int port = 0;
+    if (auto s = parse_listen(o.listen, host, port); !s) {
+        log.error(s.message());
+        return Exit::usage;
+    }
+    rlim_t fd_limit = raise_nofile_limit(log);
+    // Past the descriptor limit accept() fails and clients hang; a 503 is better, so keep
+    // --max-subscribers below it, with room for the pool's and the publishers' connections.
+    std::size_t max_subscribers = o.max_subscribers;
+    bool capped = false;
+    if (fd_limit != RLIM_INFINITY) {
+        std::size_t reserve = 2 * o.threads + 64;
+        std::size_t cap = fd_limit > reserve + 1 ? static_cast<std::size_t>(fd_limit) - reserve : 1;
+        if (max_subscribers > cap) {
+            max_subscribers = cap;
+            capped = true;
+        }
+    }
+
+    HubLimits limits;
+    limits.history = o.history;
+    limits.max_topics = o.max_topics;
+    limits.max_subscribers = max_subscribers;
+    limits.max_backlog_bytes = o.max_backlog;
+    limits.heartbeat = std::chrono::milliseconds(static_cast<long long>(o.heartbeat * 1000));
+    const bool streams = o.redis_mode == "streams";
+    if (streams && o.redis.empty()) {
+        log.error("--redis-mode streams needs --redis URL");
+        return Exit::usage;
+    }
+    limits.stream_ids = streams;
+    Hub hub(limits, log);
+
+    // ssed --redis: publishes go through Redis and come back to every instance's Hub. The
+    // bridge is declared after the Hub (it feeds it) and before the server (whose handlers
+    // call it), so it is destroyed in between.
+    std::optional<RedisBridge> redis;
+    std::string bus_name = "memory";
+    if (!o.redis.empty()) {
+        RedisBridgeOptions ro;
+        if (auto s = parse_redis_url(o.redis, ro.endpoint); !s) {
+            log.error(s.message());
+            return Exit::usage;
+        }
+        ro.prefix = o.redis_prefix;
+        ro.mode = streams ? RedisMode::streams : RedisMode::pubsub;
+        ro.history = std::max<std::size_t>(o.history, 1);
+        redis.emplace(hub, ro, log);
+        if (auto s = redis->start(); !s) {
+            log.error("redis " + ro.endpoint.display() + ": " + s.message());
+            return exit_for(s);
+        }
+        bus_name = "redis " + ro.endpoint.display() + ", channels " + o.redis_prefix + "<topic>" +
+              (streams ? ", streams mode" : "");
+    }
+
+    HttpServer server(o.threads, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); });
+    ApiOptions api;
+    api.max_body = o.max_body;
+    api.max_batch_body = o.max_batch_body;
+    api.retry_ms = o.retry;
+    api.cors_origins = o.cors_origins;
+    api.publish_token = o.publish_token;
+    api.subscribe_token = o.subscribe_token;
+    api.access_log = o.verbose || o.debug;
+    // The one place that knows which bus is in use; the API only sees a Bus.
+    Bus &bus = redis ? static_cast<Bus &>(*redis) : hub;
+    install_http_api(server, bus, api, log);
+
+    int bound = 0;
+    if (auto s = server.bind(host, port, bound); !s) {
+        log.error(s.message());
+        return Exit::os;
+    }
+    Listener listener(server);
+    std::string url = "http://" + url_host(host) + ":" + std::to_string(bound);
+    out << url << '\n' << std::flush;
+    log.info("ready on " + url + " (bus: " + bus_name + "; history " + std::to_string(o.history) +
+             " per topic; max " + std::to_string(o.max_topics) + " topics, " +
+             std::to_string(max_subscribers) + " subscribers" +
+             (capped ? " (capped by the descriptor limit)" : "") + "; backlog " +
+             std::to_string(o.max_backlog) + " B; body " + std::to_string(o.max_body) + " B, batch " +
+             std::to_string(o.max_batch_body) + " B; heartbeat " +
+             (o.heartbeat > 0 ? format_seconds(o.heartbeat) : std::string("off")) + "; " +
+             std::to_string(o.threads) + " threads; descriptor limit " +
+             (fd_limit == RLIM_INFINITY ? std::string("unlimited") : std::to_string(fd_limit)) +
+             (o.publish_token.empty() ? "" : "; publish token required") +
+             (o.subscribe_token.empty() ? "" : "; subscribe token required") + ")");
+
+    while (!stop.load() && !listener.done())
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    Exit rc = Exit::ok;
+    if (!stop.load()) {
+        log.error("the listening socket failed; stopping");
+        rc = Exit::os;
+    }
+
+    auto begin = std::chrono::steady_clock::now();
+    std::size_t subscribers = hub.stats().subscribers;
+    log.info("draining " + std::to_string(subscribers) + " subscriber" +
+             (subscribers == 1 ? "" : "s"));
+    listener.stop();  // no new requests; requests in progress finish (and hand over)
+    auto budget = std::chrono::milliseconds(static_cast<long long>(o.drain_timeout * 1000));
+    auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - begin);
+    auto left = std::max(budget - spent, std::chrono::milliseconds(100));
+    // Spread reconnections over [retry, retry + max(retry, 1 s)]: a restart is no thundering herd.
+    auto base = std::chrono::milliseconds(o.retry);
+    hub.drain(base, std::max(base, std::chrono::milliseconds(1000)), left);
+    HubStats st = hub.stats();
+    log.info("stopped after " + std::to_string(st.published) + " events published, " +
+             std::to_string(st.delivered) + " delivered");
+    return rc;
+}
+
+}  // namespace ssekit

@@ -1,0 +1,272 @@
+#include "ssekit/tail.hpp"
+
+#include <regex.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "tail/sse_client.hpp"
+#include "tail/tail_output.hpp"
+
+namespace ssekit {
+
+namespace {
+
+// An owned, compiled POSIX regex.
+class Regex {
+public:
+    Regex() = default;
+    ~Regex() {
+        if (compiled_) regfree(&re_);
+    }
+    Regex(const Regex &) = delete;
+    Regex &operator=(const Regex &) = delete;
+
+    // Compiles `pattern` (extended syntax). Returns regerror's text on failure.
+    Status compile(const std::string &pattern) {
+        int rc = regcomp(&re_, pattern.c_str(), REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char buf[256];
+            regerror(rc, &re_, buf, sizeof buf);
+            return Status::invalid_argument(buf);
+        }
+        compiled_ = true;
+        return Status::ok();
+    }
+
+    // Whole-buffer match: REG_STARTEND lets data containing U+0000 be searched to its end.
+    bool matches(std::string_view text) const {
+        regmatch_t m[1];
+        m[0].rm_so = 0;
+        m[0].rm_eo = static_cast<regoff_t>(text.size());
+        return regexec(&re_, text.data(), 1, m, REG_STARTEND) == 0;
+    }
+
+private:
+    regex_t re_{};
+    bool compiled_ = false;
+};
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+    return true;
+}
+
+Status check_options(const TailOptions &o) {
+    Formatter f;
+    if (Status s = Formatter::parse(o.format, f); !s) return s;
+    if (o.match) {
+        Regex re;
+        if (Status s = re.compile(*o.match); !s) return Status::invalid_argument("--match: " + s.message());
+    }
+    for (const auto &url : o.urls)
+        if (!starts_with_nocase(url, "http://") && !starts_with_nocase(url, "https://"))
+            return Status::invalid_argument("URL must start with http:// or https://: " + url);
+    for (const auto &h : o.headers) {
+        size_t colon = h.find(':');
+        if (colon == std::string::npos || colon == 0 || h.find_first_of(" \t") < colon)
+            return Status::invalid_argument("--header must look like 'Name: value': " + h);
+        if (h.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+            return Status::invalid_argument("--header must not contain CR, LF or NUL");
+        if (starts_with_nocase(h, "last-event-id:"))
+            return Status::invalid_argument("use --last-event-id rather than -H 'Last-Event-ID: ...'");
+    }
+    if (o.last_event_id.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+        return Status::invalid_argument("--last-event-id must not contain CR, LF or NUL");
+    return Status::ok();
+}
+
+// Writes all of `bytes` to `fd`. EPIPE and other errors are told apart by errno.
+bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t &stop) {
+    while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) {
+            if (stop) {
+                errno = EINTR;
+                return false;
+            }
+            continue;
+        }
+        if (n == 0) errno = EIO;  // write(2) made no progress and set no errno
+        if (n <= 0) return false;
+        bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+}
+
+// CLI11's Range prints DBL_MAX in full; these say what is wanted in words.
+CLI::Validator seconds_at_least(bool allow_zero) {
+    return CLI::Validator(
+        [allow_zero](std::string &v) -> std::string {
+            double d = 0;
+            if (!CLI::detail::lexical_cast(v, d) || !std::isfinite(d) || d < 0 || (!allow_zero && d == 0))
+                return allow_zero ? "must be a number of seconds, 0 or more, not '" + v + "'"
+                                  : "must be a number of seconds above 0, not '" + v + "'";
+            return {};
+        },
+        "", "seconds");
+}
+
+CLI::Validator whole_number(std::uint64_t min) {
+    return CLI::Validator(
+        [min](std::string &v) -> std::string {
+            std::uint64_t n = 0;
+            if (v.empty() || v[0] == '-' || !CLI::detail::lexical_cast(v, n) || n < min)
+                return "must be a whole number, " + std::to_string(min) + " or more, not '" + v + "'";
+            return {};
+        },
+        "", "whole number");
+}
+
+}  // namespace
+
+void bind_tail_options(CLI::App &app, TailOptions &o) {
+    app.name("sse-tail");
+    app.description("sse-tail: follow Server-Sent Events streams and print their events");
+    app.add_option("URL", o.urls, "Event-stream URL(s) to follow (http or https)")->required();
+    app.add_option("-H,--header", o.headers, "Extra request header, repeatable")->type_name("'NAME: VALUE'");
+    app.add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
+        ->type_name("ID");
+    app.add_option("--retry", o.retry_ms, "Reconnection time before the server sets one (default 3000)")
+        ->type_name("MS")
+        ->check(whole_number(0));
+    app.add_flag("--no-reconnect", o.no_reconnect, "Exit at the end of the stream instead of reconnecting");
+    app.add_option("--idle-timeout", o.idle_timeout_s,
+                   "Reconnect after this long without a byte (default 45, 0 = off)")
+        ->type_name("SECONDS")
+        ->check(seconds_at_least(true));
+    app.add_option("-f,--format", o.format, "data (default), raw, json, or a template like '{event}: {data}'")
+        ->type_name("FORMAT");
+    app.add_option("-n,--count", o.count, "Exit 0 after N events (that passed -e/-m)")
+        ->type_name("N")
+        ->check(whole_number(1));
+    app.add_option("-W,--timeout", o.timeout_s, "Give up after this long (exit 1)")
+        ->type_name("SECONDS")
+        ->check(seconds_at_least(false));
+    app.add_option("-e,--event", o.events, "Only events of this type, repeatable")->type_name("NAME");
+    app.add_option("-m,--match", o.match, "Exit 0 on the first event whose data matches (POSIX ERE)")
+        ->type_name("REGEX");
+    auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
+    app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr")->excludes(quiet);
+    app.add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
+    app.set_version_flag("-V,--version", std::string("sse-tail ") + SSEKIT_VERSION);
+    app.footer("\n" + exit_code_table() + "\nSee sse-tail(1).");
+}
+
+std::optional<Exit> parse_tail_args(CLI::App &app, TailOptions &opts, std::vector<std::string> args,
+                                    std::ostream &out) {
+    const Logger log("sse-tail");
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
+    try {
+        app.parse(args);
+    } catch (const CLI::ParseError &e) {
+        if (e.get_exit_code() == 0) {  // --help, --version
+            std::ostringstream err;
+            app.exit(e, out, err);
+            return Exit::ok;
+        }
+        log.error(std::string(e.what()) + " (see sse-tail --help)");
+        return Exit::usage;
+    }
+    if (Status s = check_options(opts); !s) {
+        log.error(s.message() + " (see sse-tail --help)");
+        return Exit::usage;
+    }
+    return std::nullopt;
+}
+
+Logger tail_logger(const TailOptions &opts) {
+    Logger::Level level = opts.quiet ? Logger::Level::quiet : opts.verbose ? Logger::Level::info : Logger::Level::warn;
+    return Logger("sse-tail", level);
+}
+
+Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {
+    Formatter formatter;
+    if (Status s = Formatter::parse(opts.format, formatter); !s) {
+        log.error(s.message());
+        return Exit::usage;
+    }
+    formatter.set_json_url(opts.urls.size() > 1);
+    Regex re;
+    if (opts.match) {
+        if (Status s = re.compile(*opts.match); !s) {
+            log.error("--match: " + s.message());
+            return Exit::usage;
+        }
+    }
+    // --match without --count stops at the first match.
+    const std::uint64_t limit = opts.count.value_or(opts.match ? 1 : 0);
+
+    StreamOptions so;
+    so.urls = opts.urls;
+    so.headers = opts.headers;
+    so.last_event_id = opts.last_event_id;
+    so.retry_ms = opts.retry_ms;
+    so.reconnect = !opts.no_reconnect;
+    // Beyond ~31 years a timeout means "never"; clamping keeps the clock arithmetic in range.
+    auto to_ms = [](double s) {
+        return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(std::min(s, 1e9) * 1000)));
+    };
+    so.idle_timeout = to_ms(opts.idle_timeout_s);
+    so.insecure = opts.insecure;
+    if (opts.timeout_s)
+        so.deadline = std::chrono::steady_clock::now() + to_ms(*opts.timeout_s);
+
+    std::uint64_t printed = 0;
+    bool pipe_closed = false;
+    std::optional<Status> write_error;
+    // Events of one received chunk are formatted into `pending` and written together when the
+    // client flushes, before it waits for more bytes: one write(2) per burst instead of one per
+    // event, and never an event held back.
+    std::string pending;
+    auto on_event = [&](const Event &e, std::string_view url) -> bool {
+        if (!opts.events.empty() &&
+            std::find(opts.events.begin(), opts.events.end(), e.type) == opts.events.end())
+            return true;
+        if (opts.match && !re.matches(e.data)) return true;
+        formatter.format(e, url, pending);
+        ++printed;
+        return limit == 0 || printed < limit;
+    };
+    auto on_flush = [&]() -> bool {
+        if (pending.empty()) return true;
+        bool ok = write_all(out_fd, pending, stop);
+        pending.clear();
+        if (!ok) {
+            if (errno == EPIPE) pipe_closed = true;              // `| head`: the reader is done
+            else if (errno != EINTR) write_error = Status::io(std::string("writing output: ") + std::strerror(errno));
+        }
+        return ok;
+    };
+
+    SseClient client(std::move(so), log);
+    SseClient::Result r = client.run(on_event, on_flush, stop);
+    if (write_error) {
+        log.error(write_error->message());
+        return Exit::io;
+    }
+    if (pipe_closed) return Exit::ok;
+    switch (r.end) {
+    case SseClient::End::stopped:
+    case SseClient::End::interrupted:
+        return Exit::ok;
+    case SseClient::End::timed_out: {
+        char secs[32];
+        std::snprintf(secs, sizeof secs, "%g", *opts.timeout_s);
+        log.warn(std::string("timed out after ") + secs + " s (--timeout)");
+        return Exit::timeout;
+    }
+    case SseClient::End::finished:
+        return r.status ? Exit::ok : exit_for(r.status);
+    }
+    return Exit::software;
+}
+
+}  // namespace ssekit
