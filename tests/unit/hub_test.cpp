@@ -108,15 +108,6 @@ TEST(Hub, RefusesBadTopicsAndFieldsThatWouldBreakTheStream) {
     EXPECT_EQ(hub.stats().topics, 0u);
 }
 
-TEST(Hub, ValidTopicNames) {
-    EXPECT_TRUE(valid_topic("a"));
-    EXPECT_TRUE(valid_topic("Orders.eu-west_1:v2@x~y"));
-    EXPECT_TRUE(valid_topic(std::string(128, 't')));
-    EXPECT_FALSE(valid_topic(std::string(129, 't')));
-    for (const char *bad : {"", "a,b", "a/b", "a b", "ä", "a\n", "*", "a?b", "%41"})
-        EXPECT_FALSE(valid_topic(bad)) << bad;
-}
-
 TEST(Hub, PublishBatchIsAllOrNothing) {
     Hub hub(quiet(), Logger("test"));
     std::vector<PublishRequest> reqs(3);
