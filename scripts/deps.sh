@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config            # build
-  libcpp-httplib-dev libhiredis-dev libcli11-dev libcurl4-openssl-dev
+  libcpp-httplib-dev libhiredis-dev libcli11-dev libcurl4-openssl-dev libhttp-parser-dev
   nlohmann-json3-dev                   # NDJSON batches, JSON output
   libgtest-dev libgmock-dev            # unit tests
   redis-server redis-tools             # the Redis bus and its tests

@@ -26,12 +26,13 @@ class Ssed {
 public:
     explicit Ssed(ApiOptions api = {}, HubLimits limits = {})
         : hub_(limits, Logger("http_api_test", Logger::Level::quiet)),
-          server_(4, [this](std::uint64_t t, int fd) { hub_.adopt(t, fd); }) {
+          server_(DoorLimits{}, [this](std::uint64_t t, int fd) { hub_.adopt(t, fd); },
+                  [this](std::uint64_t t) { hub_.cancel(t); }, Logger("http_api_test", Logger::Level::quiet)) {
         install_http_api(server_, hub_, api, Logger("http_api_test", Logger::Level::quiet));
         auto st = server_.bind("127.0.0.1", 0, port_);
         EXPECT_TRUE(st.is_ok()) << st.message();
         thread_ = std::thread([this] { server_.serve(); });
-        while (!server_.is_running()) std::this_thread::sleep_for(1ms);
+        while (!server_.serving()) std::this_thread::sleep_for(1ms);
     }
     ~Ssed() {
         server_.shutdown();
@@ -69,11 +70,13 @@ public:
     }
     ~Stream() { ::close(fd_); }
 
-    // Reads until `needle` appears (true) or 10 s pass or the peer closes (false).
-    bool wait_for(const std::string &needle) {
+    // Reads until `needle` appears (true) or 10 s pass or the peer closes (false), or (when
+    // given) `or_else` appears (false).
+    bool wait_for(const std::string &needle, const std::string &or_else = "") {
         auto deadline = std::chrono::steady_clock::now() + 10s;
         while (got_.find(needle) == std::string::npos) {
             if (std::chrono::steady_clock::now() > deadline || closed_) return false;
+            if (!or_else.empty() && got_.find(or_else) != std::string::npos) return false;
             pump(100);
         }
         return true;
@@ -414,7 +417,8 @@ TEST(HttpApi, ASubscriberThatLeavesBeforeTheHandOffFreesItsSlot) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     for (;;) {
         Stream s(ssed.port(), "/events/t");
-        if (s.wait_for("retry:")) break;
+        // A 503 keeps the connection open (keep-alive): stop at its body, not at a close.
+        if (s.wait_for("retry:", "subscriber limit reached")) break;
         ASSERT_NE(s.got().find(" 503 "), std::string::npos) << s.got();
         ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the slot was never freed";
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -1,5 +1,6 @@
-// HttpServer: cpp-httplib 0.11.4 with our own connection loop, backlog, Nagle fix and the
-// socket hand-off. These tests also guard the version: they fail if the package changes.
+// HttpServer: cpp-httplib 0.11.4's parsing and routing behind ssed's front door (the event
+// loop owns the sockets), and the socket hand-off. These tests also guard the version: they
+// fail if the package changes.
 #include "ssed/http_server.hpp"
 
 #include <arpa/inet.h>
@@ -21,9 +22,21 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+using ssekit::DoorLimits;
 using ssekit::HttpServer;
 
 namespace {
+
+void close_fd(std::uint64_t, int fd) { ::close(fd); }
+
+// `workers` 0: requests handled on the loop thread; more: on that many worker threads.
+DoorLimits door(std::size_t workers = 0) {
+    DoorLimits l;
+    l.workers = workers;
+    return l;
+}
+
+ssekit::Logger quiet() { return ssekit::Logger("http_server_test", ssekit::Logger::Level::quiet); }
 
 // Runs a HttpServer on its own thread for the lifetime of the object.
 struct RunningServer {
@@ -36,7 +49,7 @@ struct RunningServer {
         EXPECT_TRUE(st.is_ok()) << st.message();
         thread = std::thread([this] { server.serve(); });
         auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (!server.is_running() && std::chrono::steady_clock::now() < deadline)
+        while (!server.serving() && std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(1ms);
     }
     ~RunningServer() {
@@ -122,7 +135,7 @@ TEST(HttpServer, IsBuiltAgainstTheCppHttplibItWasWrittenFor) {
 }
 
 TEST(HttpServer, ServesRequestsThroughItsOwnConnectionLoop) {
-    HttpServer server(2, [](std::uint64_t, int fd) { ::close(fd); });
+    HttpServer server(door(), close_fd, {}, quiet());
     server.Get("/ping", [](const httplib::Request &, httplib::Response &res) {
         res.set_content("pong", "text/plain");
     });
@@ -132,12 +145,13 @@ TEST(HttpServer, ServesRequestsThroughItsOwnConnectionLoop) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->body, "pong");
-    // The .so's listener dispatched to our override, not to its own process_and_close_socket.
-    EXPECT_EQ(server.connections_served(), 1u);
+    // The request went through the .so's process_request over our in-memory stream.
+    EXPECT_EQ(server.requests_handled(), 1u);
+    EXPECT_EQ(server.stats().accepted, 1u);
 }
 
 TEST(HttpServer, KeepsOneConnectionOpenFor100Posts) {
-    HttpServer server(2, [](std::uint64_t, int fd) { ::close(fd); });
+    HttpServer server(door(), close_fd, {}, quiet());
     std::atomic<int> posts{0};
     server.Post("/p", [&](const httplib::Request &req, httplib::Response &res) {
         ++posts;
@@ -154,11 +168,11 @@ TEST(HttpServer, KeepsOneConnectionOpenFor100Posts) {
         ASSERT_EQ(r->body, "{\"echo\":\"" + std::to_string(i) + "\"}");
     }
     EXPECT_EQ(posts.load(), 100);
-    EXPECT_EQ(server.connections_served(), 1u);
+    EXPECT_EQ(server.stats().accepted, 1u);
 }
 
 TEST(HttpServer, AnswersPipelinedRequestsInOrder) {
-    HttpServer server(2, [](std::uint64_t, int fd) { ::close(fd); });
+    HttpServer server(door(), close_fd, {}, quiet());
     server.Get(R"(/n/(\d+))", [](const httplib::Request &req, httplib::Response &res) {
         res.set_content("n=" + req.matches[1].str() + ";", "text/plain");
     });
@@ -180,10 +194,14 @@ TEST(HttpServer, HandsStreamsOffSoASmallPoolKeepsAnswering) {
     // The adopted sockets stand in for the Hub: a thread writes chunks to them.
     std::mutex mu;
     std::vector<std::pair<std::uint64_t, int>> adopted;
-    HttpServer server(2, [&](std::uint64_t ticket, int fd) {
-        std::lock_guard<std::mutex> lock(mu);
-        adopted.emplace_back(ticket, fd);
-    });
+    // Two workers handle the handshakes: the loop and the workers never hold a stream.
+    HttpServer server(
+        door(2),
+        [&](std::uint64_t ticket, int fd) {
+            std::lock_guard<std::mutex> lock(mu);
+            adopted.emplace_back(ticket, fd);
+        },
+        {}, quiet());
     std::atomic<std::uint64_t> next_ticket{1};
     server.Get("/stream", [&](const httplib::Request &, httplib::Response &res) {
         std::uint64_t ticket = next_ticket++;
@@ -202,7 +220,7 @@ TEST(HttpServer, HandsStreamsOffSoASmallPoolKeepsAnswering) {
     });
     RunningServer run(server);
 
-    // Five streams on a pool of two: each would pin a thread without the hand-off.
+    // Five streams with two workers: each would pin a thread without the hand-off.
     std::vector<int> clients;
     for (int i = 0; i < 5; ++i) {
         int fd = connect_to(run.port);
@@ -225,9 +243,9 @@ TEST(HttpServer, HandsStreamsOffSoASmallPoolKeepsAnswering) {
             std::this_thread::sleep_for(1ms);
         }
     }
-    EXPECT_EQ(server.connections_adopted(), 5u);
+    EXPECT_EQ(server.stats().adopted, 5u);
 
-    // The pool is free: health checks answer while all five streams stay open.
+    // The workers are free: health checks answer while all five streams stay open.
     httplib::Client cli("127.0.0.1", run.port);
     cli.set_connection_timeout(5);
     cli.set_read_timeout(5);
@@ -261,7 +279,7 @@ TEST(HttpServer, HandsStreamsOffSoASmallPoolKeepsAnswering) {
 }
 
 TEST(HttpServer, ClosesTheConnectionWhenAHandlerAsks) {
-    HttpServer server(2, [](std::uint64_t, int fd) { ::close(fd); });
+    HttpServer server(door(), close_fd, {}, quiet());
     server.Get("/bye", [](const httplib::Request &, httplib::Response &res) {
         res.set_header("Connection", "close");
         res.set_content("bye", "text/plain");
@@ -278,8 +296,7 @@ TEST(HttpServer, ClosesTheConnectionWhenAHandlerAsks) {
 }
 
 TEST(HttpServer, ShutdownDoesNotWaitForIdleKeepAliveConnections) {
-    HttpServer server(2, [](std::uint64_t, int fd) { ::close(fd); });
-    server.set_keep_alive_timeout(600);
+    HttpServer server(door(), close_fd, {}, quiet());
     server.Get("/ping", [](const httplib::Request &, httplib::Response &res) {
         res.set_content("pong", "text/plain");
     });
@@ -290,8 +307,8 @@ TEST(HttpServer, ShutdownDoesNotWaitForIdleKeepAliveConnections) {
         server.serve();
         returned = true;
     });
-    while (!server.is_running()) std::this_thread::sleep_for(1ms);
-    // Two idle connections, one after a request, one before any: both hold pool threads.
+    while (!server.serving()) std::this_thread::sleep_for(1ms);
+    // Two idle connections, one after a request, one before any.
     int a = connect_to(port);
     send_all(a, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
     read_until(a, "pong");
@@ -307,19 +324,19 @@ TEST(HttpServer, ShutdownDoesNotWaitForIdleKeepAliveConnections) {
 }
 
 TEST(HttpServer, ShutdownBeforeServeStartsStillStopsIt) {
-    HttpServer server(2, [](std::uint64_t, int fd) { ::close(fd); });
+    HttpServer server(door(), close_fd, {}, quiet());
     int port = 0;
     ASSERT_TRUE(server.bind("127.0.0.1", 0, port).is_ok());
     server.shutdown();
     std::thread t([&] { server.serve(); });
     t.join();  // returns at once: the listening socket is gone
-    EXPECT_FALSE(server.is_running());
+    EXPECT_FALSE(server.serving());
 }
 
 TEST(HttpServer, RefusesAnAddressInUseNamingIt) {
-    HttpServer first(2, [](std::uint64_t, int fd) { ::close(fd); });
+    HttpServer first(door(), close_fd, {}, quiet());
     RunningServer run(first);
-    HttpServer second(2, [](std::uint64_t, int fd) { ::close(fd); });
+    HttpServer second(door(), close_fd, {}, quiet());
     int port = 0;
     auto st = second.bind("127.0.0.1", run.port, port);
     ASSERT_FALSE(st.is_ok());
@@ -331,7 +348,7 @@ TEST(HttpServer, RefusesAnAddressInUseNamingIt) {
 }
 
 TEST(HttpServer, BindsIpv6Loopback) {
-    HttpServer server(2, [](std::uint64_t, int fd) { ::close(fd); });
+    HttpServer server(door(), close_fd, {}, quiet());
     int port = 0;
     auto st = server.bind("::1", 0, port);
     if (!st.is_ok()) GTEST_SKIP() << "no IPv6 loopback here: " << st.message();

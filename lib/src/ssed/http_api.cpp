@@ -127,7 +127,7 @@ private:
         return false;
     }
 
-    int expect_continue(const Request &req, Response &res);
+    bool check_head(const Request &req, Response &res, std::size_t &limit);
     void add_cors(const Request &req, Response &res) const;
     void preflight(const Request &req, Response &res) const;
     void subscribe(const Request &req, Response &res, std::string_view path_topics);
@@ -174,8 +174,9 @@ void Api::install(HttpServer &server) {
     });
     server.Options(R"(.*)", [self](const Request &req, Response &res) { self->preflight(req, res); });
 
-    server.set_expect_100_continue_handler(
-        [self](const Request &req, Response &res) { return self->expect_continue(req, res); });
+    server.set_head_check([self](const Request &req, Response &res, std::size_t &limit) {
+        return self->check_head(req, res, limit);
+    });
     server.set_post_routing_handler(
         [self](const Request &req, Response &res) { self->add_cors(req, res); });
     // Errors cpp-httplib answers itself (404, 400, 413 past the payload limit) get a JSON body
@@ -208,25 +209,18 @@ void Api::install(HttpServer &server) {
     }
 }
 
-// Answers a doomed upload before its body is sent (curl asks with Expect: 100-continue for
-// large bodies): no token, or a Content-Length over the limit.
-int Api::expect_continue(const Request &req, Response &res) {
-    if (req.method != "POST" || req.path.rfind("/events/", 0) != 0) return 100;
-    int status = 100;
-    if (!authorized(req, opts_.publish_token)) {
+// Runs when a request's head is complete, before any body byte is read (the front door's
+// head check): a publish without a valid token is refused at once (its body, up to 16 MiB, is
+// never read), and the body limit depends on the kind of request. The door refuses a declared
+// Content-Length over the limit itself (413), and closes the connection after a refusal.
+bool Api::check_head(const Request &req, Response &res, std::size_t &limit) {
+    limit = body_limit(req);
+    if (req.method == "POST" && req.path.rfind("/events/", 0) == 0 && !authorized(req, opts_.publish_token)) {
         send_unauthorized(req, res);
-        status = 401;
-    } else if (req.has_header("Content-Length") &&
-               req.get_header_value<std::uint64_t>("Content-Length") > body_limit(req)) {
-        send_error(res, 413, "request body larger than " + std::to_string(body_limit(req)) + " bytes");
-        status = 413;
+        add_cors(req, res);
+        return false;
     }
-    if (status != 100) {
-        // The client will not send the body, so the connection cannot carry another request.
-        res.set_header("Connection", "close");
-        HttpServer::request_close();
-    }
-    return status;
+    return true;
 }
 
 void Api::add_cors(const Request &req, Response &res) const {
@@ -317,32 +311,14 @@ void Api::subscribe(const Request &req, Response &res, std::string_view path_top
 
 // POST /events/{topic}
 void Api::publish(const Request &req, Response &res, const httplib::ContentReader &reader) {
-    // Read the body first, always, so the connection stays usable for the next request. Past
-    // the limit the bytes are counted and dropped.
-    const std::size_t limit = body_limit(req);
-    const std::size_t cap = std::max(opts_.max_body, opts_.max_batch_body);
+    // The front door has framed the body within body_limit() and checked the token (see
+    // check_head), so reading it cannot fail short of a bug.
     std::string body;
-    std::size_t total = 0;
-    bool over = false;
-    bool ok = reader([&](const char *data, size_t n) {
-        total += n;
-        if (total > cap) return false;
-        if (!over && body.size() + n > limit) {
-            over = true;
-            std::string().swap(body);
-        }
-        if (!over) body.append(data, n);
-        return true;
-    });
-    if (!ok) {
-        res.set_header("Connection", "close");
-        HttpServer::request_close();
-        if (res.status == 413 || total > cap)
-            return send_error(res, 413, "request body larger than " + std::to_string(limit) + " bytes");
+    if (!reader([&](const char *data, size_t n) {
+            body.append(data, n);
+            return true;
+        }))
         return send_error(res, 400, "cannot read the request body");
-    }
-    if (over) return send_error(res, 413, "request body larger than " + std::to_string(limit) + " bytes");
-    if (!authorized(req, opts_.publish_token)) return send_unauthorized(req, res);
 
     // The path's topic is checked here (a batch's lines may name others); the bus checks each
     // event with the same rule.
@@ -382,6 +358,9 @@ void Api::publish_batch(Response &res, const std::string &topic, std::string_vie
         ++line_no;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+        if (reqs.size() == opts_.max_batch_events)
+            return send_error(res, 413, "batch larger than " + std::to_string(opts_.max_batch_events) +
+                                            " events (--max-batch-events)");
         PublishRequest pr;
         if (auto s = publish_request_from_json(line, pr); !s)
             return send_error(res, 400, "line " + std::to_string(line_no) + ": " + s.message());

@@ -8,7 +8,7 @@
 //   GET  /healthz  /metrics  /topics  /         health, Prometheus text, JSON list, HTML page
 //   OPTIONS *                 CORS preflight
 // Errors are JSON {"error": "..."} with 400 (bad topic, id, event, JSON), 401 (token), 404,
-// 413 (body too large) or 503 (topic or subscriber limit).
+// 413 (body or batch too large) or 503 (topic or subscriber limit, hub or Redis behind).
 //
 // A subscription is answered with exactly `Content-Type: text/event-stream` (a charset would
 // make cpp-httplib compress the stream and hold events back), `Cache-Control: no-cache`,
@@ -34,6 +34,9 @@ namespace ssekit {
 struct ApiOptions {
     std::size_t max_body = 1 << 20;         // single-event POST body, bytes
     std::size_t max_batch_body = 16 << 20;  // application/x-ndjson POST body, bytes
+    // Events in one NDJSON batch (413 past it). REQUIRES: at most HubLimits::max_inbox, so a
+    // batch an idle hub can take is never refused as "overloaded".
+    std::size_t max_batch_events = 10000;
     std::uint64_t retry_ms = 3000;          // first `retry:` sent to every subscriber
     std::vector<std::string> cors_origins;  // exact origins, or "*" for any
     std::string publish_token;              // "" = publishing needs no token

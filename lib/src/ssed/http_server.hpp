@@ -1,29 +1,30 @@
 // A note on the HTTP server (cpp-httplib glue for ssed).
 //
-// HttpServer is an httplib::Server that can give a connection away. cpp-httplib 0.11.4 serves
-// one connection per pool thread for as long as a response lasts, so a subscriber held there
-// would pin a thread forever. Instead a subscribe handler writes the status line, headers and
-// replay through cpp-httplib, flags a take-over (request_takeover) from inside its content
-// provider and returns false; HttpServer then hands the still-open socket to the streaming
-// thread (the AdoptFn, i.e. Hub::adopt) instead of closing it.
+// HttpServer is the httplib::Server that http_api registers its routes on, served by ssed's
+// own event loop (FrontDoor, front_door.hpp) instead of cpp-httplib's thread pool: the door
+// owns every socket, frames each request (request_framer.hpp) and hands a complete one here;
+// HttpServer runs cpp-httplib's parsing and routing over an in-memory stream of those bytes and
+// returns the bytes of the answer for the door to write. cpp-httplib never sees a socket, so no
+// thread ever waits on a client.
 //
-// This is the ONLY file that relies on cpp-httplib internals: the protected
-// process_request() and the virtual process_and_close_socket(), whose signatures changed in
-// later releases. The .cpp static_asserts CPPHTTPLIB_VERSION == "0.11.4", and
-// http_server_test fails if the installed package changes under it.
+// A subscription is answered the same way: its handler writes the status line, headers and
+// replay through cpp-httplib (a chunked content provider), flags a take-over
+// (request_takeover) and returns false; the door writes those bytes and then gives the socket
+// to the streaming thread (AdoptFn, i.e. Hub::adopt) instead of closing it. A ticket whose
+// socket never arrives (the client left while its answer was being written) is handed to
+// CancelFn.
 //
-// What the override does in place of cpp-httplib's own loop:
-//  - one buffered Stream for the whole connection (poll timeouts, the same peer-FIN check in
-//    is_writable() as SocketStream), so a pipelined request is never lost between requests;
-//  - its own keep-alive loop that waits in 100 ms slices, so stop() takes effect at once, and
-//    honours keep_alive_max_count/keep_alive_timeout as set on the server;
-//  - a handler may ask for the connection to be closed after its response (request_close),
-//    e.g. after a body it did not read to the end.
-// It also fixes two compiled-in defaults: the listen backlog of 5 (re-listen with SOMAXCONN)
-// and Nagle (SO_REUSEADDR + TCP_NODELAY on the listening socket, inherited by accepted ones).
+// Before a body is read, the head check set with set_head_check() may refuse the request
+// (no token, a declared body over the limit: 401, 413, answered with Connection: close) and
+// says how large the body may be.
 //
-// Thread safety: as httplib::Server. request_takeover()/request_close() act on the calling
-// thread's current request only.
+// This is the ONLY file that relies on cpp-httplib internals: the protected process_request(),
+// whose signature changed in later releases. The .cpp static_asserts CPPHTTPLIB_VERSION ==
+// "0.11.4", and http_server_test fails if the installed package changes under it.
+//
+// Thread safety: routes and the head check are set before bind(). serve() runs the door on the
+// calling thread; shutdown() may be called from any thread. request_takeover()/request_close()
+// act on the calling thread's current request only.
 #pragma once
 
 #include <httplib.h>
@@ -31,31 +32,41 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "ssed/front_door.hpp"
+#include "ssekit/log.hpp"
 #include "ssekit/status.hpp"
 
 namespace ssekit {
 
-class HttpServer : public httplib::Server {
+class HttpServer : public httplib::Server, private DoorHandler {
 public:
-    // Receives a connected socket whose response headers and body prefix have been written;
-    // the callee owns `fd` from then on.
+    // Receives a connected socket whose response head and body prefix have been written; the
+    // callee owns `fd` from then on.
     using AdoptFn = std::function<void(std::uint64_t ticket, int fd)>;
+    using CancelFn = std::function<void(std::uint64_t ticket)>;
+    // Returns true to read the body (at most `body_limit` bytes), or false with `res` filled in
+    // as the final answer. `req` has the method, path, query parameters and headers; no body.
+    using HeadCheck = std::function<bool(const httplib::Request &req, httplib::Response &res, std::size_t &body_limit)>;
 
-    // `threads`: size of the request pool (publish, health, handshakes; never streams).
-    HttpServer(std::size_t threads, AdoptFn adopt);
+    HttpServer(DoorLimits limits, AdoptFn adopt, CancelFn cancel, Logger log);
+    ~HttpServer() override;
 
-    // Binds host:port (port 0 = a free port) with a SOMAXCONN backlog. On success sets
-    // `bound_port`; on failure returns Status::io naming the address and the OS error.
+    void set_head_check(HeadCheck check) { head_check_ = std::move(check); }
+
+    // Binds host:port (port 0 = a free port). On success sets `bound_port`; on failure returns
+    // Status::io naming the address and the OS error.
     Status bind(const std::string &host, int port, int &bound_port);
-
-    // Serves until stop(); runs on the caller's thread. REQUIRES: bind() succeeded.
-    bool serve();
-
-    // Stops accepting, lets requests in progress finish; serve() then returns. Safe to call
-    // before serve() has started and more than once.
+    // Serves until shutdown(); runs on the caller's thread. REQUIRES: bind() succeeded.
+    void serve();
+    // Stops accepting; requests in progress are answered (and handed over) for at most a
+    // second; serve() then returns. Safe before serve() has started and more than once.
     void shutdown();
+    // Whether serve() is running (for tests that start it on a thread).
+    bool serving() const { return door_.running(); }
+    DoorStats stats() const { return door_.stats(); }
 
     // Called from a content provider: after this response the connection goes to AdoptFn with
     // `ticket` instead of being closed. The provider must then return false.
@@ -63,19 +74,18 @@ public:
     // Called from a handler: close the connection after this response.
     static void request_close();
 
-    // Connections handled by the override (a test hook: proves the .so dispatches to it).
-    std::uint64_t connections_served() const { return connections_served_.load(); }
-    std::uint64_t connections_adopted() const { return connections_adopted_.load(); }
-
-protected:
-    bool process_and_close_socket(socket_t sock) override;
+    // Requests answered through cpp-httplib (a test hook: proves the .so dispatches to it).
+    std::uint64_t requests_handled() const { return handled_.load(); }
 
 private:
-    bool wait_for_request(int fd, bool buffered) const;
+    std::optional<std::string> check_head(const RequestHead &head, const Peer &peer, std::size_t &body_limit) override;
+    Answer handle(std::string request, const Peer &peer, bool must_close) override;
+    void abandon(std::uint64_t ticket) override;
 
-    AdoptFn adopt_;
-    std::atomic<std::uint64_t> connections_served_{0};
-    std::atomic<std::uint64_t> connections_adopted_{0};
+    HeadCheck head_check_;
+    CancelFn cancel_;
+    FrontDoor door_;
+    std::atomic<std::uint64_t> handled_{0};
 };
 
 }  // namespace ssekit

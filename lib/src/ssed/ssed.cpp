@@ -292,7 +292,13 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
               (streams ? ", streams mode" : "");
     }
 
-    HttpServer server(o.threads, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); });
+    // The front door handles requests on its own thread when the bus never blocks (a publish
+    // into the Hub is O(1)); with Redis, a publish waits for Redis, so --threads workers do.
+    DoorLimits door;
+    door.workers = redis ? o.threads : 0;
+    HttpServer server(
+        door, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); },
+        [&hub](std::uint64_t ticket) { hub.cancel(ticket); }, log);
     ApiOptions api;
     api.max_body = o.max_body;
     api.max_batch_body = o.max_batch_body;
