@@ -16,6 +16,7 @@
 #include "redis/conn.hpp"
 #include "redis/envelope.hpp"
 #include "hub/stream_id.hpp"
+#include "base/backoff.hpp"
 #include "base/unique_fd.hpp"
 
 namespace ssekit {
@@ -223,7 +224,7 @@ struct RedisBridge::Impl {
     }
 
     void run() {
-        auto backoff = o.backoff_initial;
+        Backoff backoff({o.backoff_initial, o.backoff_max});
         std::optional<std::chrono::steady_clock::time_point> lost_at;
         std::uint64_t last_heard_ms = wall_ms();
         std::string last_error;
@@ -233,7 +234,7 @@ struct RedisBridge::Impl {
             subscribed.store(false);
             if (stopping.load()) break;
             if (got) {
-                backoff = o.backoff_initial;
+                backoff.reset();
                 lost_at = std::chrono::steady_clock::now();
                 log.warn(st.message() + "; local subscribers stay connected; reconnecting");
                 last_error.clear();
@@ -243,8 +244,7 @@ struct RedisBridge::Impl {
                 if (st.message() != last_error) log.warn(st.message() + "; retrying");
                 last_error = st.message();
             }
-            if (!wait_or_stop(backoff)) break;
-            backoff = std::min(backoff * 2, o.backoff_max);
+            if (!wait_or_stop(backoff.next())) break;
         }
         report_first(Status::unavailable("redis bridge stopped"));
     }
