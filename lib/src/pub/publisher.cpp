@@ -3,10 +3,10 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <thread>
 
+#include "base/duration.hpp"
 #include "base/json.hpp"
 #include "redis/conn.hpp"
 #include "redis/envelope.hpp"
@@ -263,12 +263,6 @@ private:
     std::string channel_, channel_topic_;    // the channel of the last topic seen
 };
 
-std::string seconds(std::chrono::milliseconds ms) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms.count()) / 1000.0);
-    return buf;
-}
-
 }  // namespace
 
 std::unique_ptr<Sink> make_http_sink(HttpSinkOptions opts, Logger log) {
@@ -308,10 +302,10 @@ Status Publisher::publish(std::span<const PublishRequest> events) {
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - *outage_start);
         if (policy_.retry_for.count() == 0) return st;
         if (elapsed >= policy_.retry_for)
-            return Status::unavailable(st.message() + "; gave up after " + seconds(elapsed));
+            return Status::unavailable(st.message() + "; gave up after " + format_duration(elapsed));
         // Full backoff plus jitter, never past the deadline.
         auto wait = std::min(backoff_.next(), policy_.retry_for - elapsed);
-        log_.warn(st.message() + "; retrying in " + seconds(wait));
+        log_.warn(st.message() + "; retrying in " + format_duration(wait));
         // In short slices, so Ctrl-C during an outage ends the wait at once.
         for (auto until = clock::now() + wait; clock::now() < until;) {
             if (stop_ && *stop_) return Status::unavailable(st.message() + "; interrupted");

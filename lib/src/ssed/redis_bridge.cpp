@@ -7,7 +7,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cerrno>
-#include <cstdio>
 #include <algorithm>
 #include <optional>
 #include <mutex>
@@ -17,6 +16,7 @@
 #include "redis/envelope.hpp"
 #include "hub/stream_id.hpp"
 #include "base/backoff.hpp"
+#include "base/duration.hpp"
 #include "base/unique_fd.hpp"
 
 namespace ssekit {
@@ -26,12 +26,6 @@ namespace {
 std::uint64_t wall_ms() {
     using namespace std::chrono;
     return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
-
-std::string seconds(std::chrono::steady_clock::duration d) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
-    return buf;
 }
 
 }  // namespace
@@ -175,7 +169,7 @@ struct RedisBridge::Impl {
                     if (lost_at) {
                         reconnects.fetch_add(1, std::memory_order_relaxed);
                         log.warn("redis " + c.endpoint() + ": subscribed again after " +
-                                 seconds(std::chrono::steady_clock::now() - *lost_at) +
+                                 format_duration(std::chrono::steady_clock::now() - *lost_at) +
                                  "; events published in Redis meanwhile were missed by this instance");
                         lost_at.reset();
                     } else {
