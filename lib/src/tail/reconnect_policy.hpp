@@ -55,9 +55,6 @@ public:
     // (if so the backoff restarts first). Returns the wait before the next attempt.
     std::chrono::milliseconds next_delay(bool delivered);
 
-    // The wait before jitter for the next attempt, given the failures so far.
-    std::uint64_t base_delay_ms() const { return static_cast<std::uint64_t>(backoff_.delay().count()); }
-
     // Attempts in a row that delivered nothing.
     unsigned failures() const { return backoff_.steps(); }
 
