@@ -5,8 +5,9 @@
 // (pub/publisher) and ssed's Redis reconnects (ssed/redis_bridge). A value type with no clock
 // and no sleeping: next() says how long to wait, the caller waits.
 //  - Step 0 waits `initial`; step k > 0 waits max(initial, floor)·2^k, so a zero initial wait
-//    (sse-tail's `retry: 0`) still grows instead of spinning. No wait exceeds `cap`, but the cap
-//    limits growth only: a wait is never cut below `initial`.
+//    (sse-tail's `retry: 0`) still grows instead of spinning. No wait before jitter exceeds
+//    `cap` (jitter above may add to it), but the cap limits growth only: a wait is never cut
+//    below `initial`.
 //  - reset() goes back to step 0 (the caller made progress); set_initial() keeps the step, so a
 //    new starting wait applies to the doubling already under way.
 //  - Jitter (optional) spreads each wait w uniformly over [w - f·w, w] (Side::below) or
