@@ -16,7 +16,8 @@
 // the reply) counts as not accepted and is sent again: delivery is at-least-once.
 //
 // Publisher adds the retry policy: a refused or broken connection (and an HTTP 503 or other
-// 5xx) is retried with capped exponential backoff until `retry_for` has passed without
+// 5xx) is retried with capped exponential backoff (base/backoff.hpp: doubling from `initial`
+// to `max`, each wait up to 25 % longer by jitter) until `retry_for` has passed without
 // progress; anything else (400, 401/403, 413 on one event) is final at once.
 // Not thread-safe.
 #pragma once
@@ -30,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "base/backoff.hpp"
 #include "sse/publish.hpp"
 #include "ssekit/log.hpp"
 #include "redis/url.hpp"
@@ -92,6 +94,7 @@ public:
 private:
     std::unique_ptr<Sink> sink_;
     RetryPolicy policy_;
+    Backoff backoff_;
     Logger log_;
     std::uint64_t published_ = 0;
     const volatile std::sig_atomic_t *stop_;

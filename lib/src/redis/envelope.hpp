@@ -49,7 +49,6 @@ class IdMinter {
 public:
     IdMinter();  // draws the random tag
     std::string next();
-    std::uint32_t tag() const { return tag_; }
 
 private:
     std::uint32_t tag_;

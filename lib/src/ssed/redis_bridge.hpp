@@ -21,7 +21,7 @@
 // hiredis context) and one publisher connection shared by publish() callers under a mutex.
 //
 // Outage: local subscribers stay connected. The subscriber thread reconnects with capped
-// exponential backoff and re-subscribes; events published in Redis meanwhile are lost for this
+// exponential backoff (base/backoff.hpp, no jitter) and re-subscribes; events published in Redis meanwhile are lost for this
 // instance (pub/sub stores nothing), and the gap is logged with its length. publish() never
 // reports a false success: with Redis unreachable it returns unavailable (ssed answers 503);
 // a PUBLISH whose reply was lost counts as failed too (the publisher may retry: at-least-once).

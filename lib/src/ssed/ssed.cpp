@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "base/duration.hpp"
 #include "ssed/http_api.hpp"
 #include "hub/hub.hpp"
 #include "ssed/redis_bridge.hpp"
@@ -203,13 +204,6 @@ std::string url_host(const std::string &host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-std::string format_seconds(double s) {
-    std::string v = std::to_string(s);
-    v.erase(v.find_last_not_of('0') + 1);
-    if (!v.empty() && v.back() == '.') v.pop_back();
-    return v + " s";
-}
-
 // Stops the server and joins its thread on every way out of run_ssed.
 class Listener {
 public:
@@ -319,7 +313,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
              (capped ? " (capped by the descriptor limit)" : "") + "; backlog " +
              std::to_string(o.max_backlog) + " B; body " + std::to_string(o.max_body) + " B, batch " +
              std::to_string(o.max_batch_body) + " B; heartbeat " +
-             (o.heartbeat > 0 ? format_seconds(o.heartbeat) : std::string("off")) + "; " +
+             (o.heartbeat > 0 ? format_duration(std::chrono::duration<double>(o.heartbeat)) : std::string("off")) + "; " +
              std::to_string(o.threads) + " threads; descriptor limit " +
              (fd_limit == RLIM_INFINITY ? std::string("unlimited") : std::to_string(fd_limit)) +
              (o.publish_token.empty() ? "" : "; publish token required") +

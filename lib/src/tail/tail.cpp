@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/duration.hpp"
 #include "tail/sse_client.hpp"
 #include "tail/tail_output.hpp"
 
@@ -258,9 +259,7 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     case SseClient::End::interrupted:
         return Exit::ok;
     case SseClient::End::timed_out: {
-        char secs[32];
-        std::snprintf(secs, sizeof secs, "%g", *opts.timeout_s);
-        log.warn(std::string("timed out after ") + secs + " s (--timeout)");
+        log.warn("timed out after " + format_duration(std::chrono::duration<double>(*opts.timeout_s)) + " (--timeout)");
         return Exit::timeout;
     }
     case SseClient::End::finished:
