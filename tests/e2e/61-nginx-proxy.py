@@ -11,12 +11,14 @@ Through nginx, over TLS:
    timeout (the control: the heartbeat is what keeps it open);
 3. a client that reconnects with Last-Event-ID gets exactly what it missed, over HTTP/1.1 and
    over HTTP/2 (sse-tail; nginx's access log shows the protocol).
+And the excerpts of the recipe in the README and ssed(1) say nothing the file does not.
 Skipped, saying why, only when nginx or openssl is not installed (scripts/deps.sh installs
 both)."""
 import http.client
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import ssl
@@ -240,6 +242,32 @@ class BehindNginx(ProcTestCase):
         wait_for(lambda: "HTTP/2.0 GET /events/t 200" in nginx.log("access.log"), 15,
                  what="nginx to log sse-tail's HTTP/2 request")
         self.assertIn("HTTP/1.1 GET /events/t 200", nginx.log("access.log"))
+
+
+def statements(text):
+    """nginx configuration as a set of statements ("proxy_buffering off", "location /events"),
+    comments and layout ignored."""
+    text = re.sub(r"#[^\n]*", "", text).replace("{", ";").replace("}", ";")
+    return {" ".join(part.split()) for part in text.split(";") if part.strip()}
+
+
+class TheDocsShowTheTestedRecipe(unittest.TestCase):
+    """The excerpts in the README and the man page are what users paste: every statement in
+    them must be one of the recipe's, which the tests above run."""
+
+    def setUp(self):
+        with open(RECIPE) as f:
+            self.recipe = statements(f.read())
+
+    def test_the_readme_excerpt_is_part_of_the_recipe(self):
+        with open(os.path.join(HERE, "..", "..", "README.md")) as f:
+            [excerpt] = re.findall(r"```nginx\n(.*?)```", f.read(), re.S)
+        self.assertLessEqual(statements(excerpt), self.recipe)
+
+    def test_the_man_page_excerpt_is_part_of_the_recipe(self):
+        with open(os.path.join(HERE, "..", "..", "man", "ssed.1")) as f:
+            [excerpt] = [b for b in re.findall(r"^\.EX\n(.*?)^\.EE", f.read(), re.S | re.M) if "upstream ssed" in b]
+        self.assertLessEqual(statements(excerpt.replace("\\-", "-")), self.recipe)
 
 
 if __name__ == "__main__":
