@@ -10,8 +10,9 @@ packages=(
   libgtest-dev libgmock-dev            # unit tests
   redis-server redis-tools             # the Redis bus and its tests
   python3 curl mandoc procps           # end-to-end tests, man-page lint
+  nginx-light openssl                  # the nginx recipe's test (contrib/nginx/ssed.conf)
 )
-[ "${SSEKIT_BENCH_DEPS:-0}" = 1 ] && packages+=(nginx-light libnginx-mod-nchan)
+[ "${SSEKIT_BENCH_DEPS:-0}" = 1 ] && packages+=(libnginx-mod-nchan)
 # The EventSource interop test (tests/interop/). A node from elsewhere (NodeSource's ships its
 # own npm and conflicts with Debian's npm) is used as it is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
