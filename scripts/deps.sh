@@ -10,9 +10,10 @@ packages=(
   libgtest-dev libgmock-dev            # unit tests
   redis-server redis-tools             # the Redis bus and its tests
   python3 curl mandoc procps           # end-to-end tests, man-page lint
+  chromium                             # the built-in page's browser test (tests/browser/; big)
 )
 [ "${SSEKIT_BENCH_DEPS:-0}" = 1 ] && packages+=(nginx-light libnginx-mod-nchan)
-# The EventSource interop test (tests/interop/). A node from elsewhere (NodeSource's ships its
+# The npm-based tests (tests/interop/, tests/browser/). A node from elsewhere (NodeSource's ships its
 # own npm and conflicts with Debian's npm) is used as it is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
