@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev            # unit tests
   redis-server redis-tools             # the Redis bus and its tests
   python3 curl mandoc procps           # end-to-end tests, man-page lint
+  dpkg-dev file man-db fakeroot zsh    # the .deb (scripts/package.sh) and its test
 )
 [ "${SSEKIT_BENCH_DEPS:-0}" = 1 ] && packages+=(nginx-light libnginx-mod-nchan)
 # The EventSource interop test (tests/interop/). A node from elsewhere (NodeSource's ships its
