@@ -12,6 +12,7 @@ packages=(
   python3 curl mandoc procps           # end-to-end tests, man-page lint
   nginx-light openssl                  # the nginx recipe's test (contrib/nginx/ssed.conf)
   chromium                             # the built-in page's browser test (tests/browser/; big)
+  dpkg-dev file man-db fakeroot zsh    # the .deb (scripts/package.sh) and its test
 )
 [ "${SSEKIT_BENCH_DEPS:-0}" = 1 ] && packages+=(libnginx-mod-nchan)
 # The npm-based tests (tests/interop/, tests/browser/). A node from elsewhere (NodeSource's ships its
