@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ssekit/cli.hpp"
 #include "tail/sse_client.hpp"
 #include "tail/tail_output.hpp"
 
@@ -59,7 +60,9 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
     return true;
 }
 
-Status check_options(const TailOptions &o) {
+}  // namespace
+
+Status check_tail_options(const TailOptions &o) {
     Formatter f;
     if (Status s = Formatter::parse(o.format, f); !s) return s;
     if (o.match) {
@@ -83,6 +86,8 @@ Status check_options(const TailOptions &o) {
     return Status::ok();
 }
 
+namespace {
+
 // Writes all of `bytes` to `fd`. EPIPE and other errors are told apart by errno.
 bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t &stop) {
     while (!bytes.empty()) {
@@ -99,30 +104,6 @@ bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t 
         bytes.remove_prefix(static_cast<size_t>(n));
     }
     return true;
-}
-
-// CLI11's Range prints DBL_MAX in full; these say what is wanted in words.
-CLI::Validator seconds_at_least(bool allow_zero) {
-    return CLI::Validator(
-        [allow_zero](std::string &v) -> std::string {
-            double d = 0;
-            if (!CLI::detail::lexical_cast(v, d) || !std::isfinite(d) || d < 0 || (!allow_zero && d == 0))
-                return allow_zero ? "must be a number of seconds, 0 or more, not '" + v + "'"
-                                  : "must be a number of seconds above 0, not '" + v + "'";
-            return {};
-        },
-        "", "seconds");
-}
-
-CLI::Validator whole_number(std::uint64_t min) {
-    return CLI::Validator(
-        [min](std::string &v) -> std::string {
-            std::uint64_t n = 0;
-            if (v.empty() || v[0] == '-' || !CLI::detail::lexical_cast(v, n) || n < min)
-                return "must be a whole number, " + std::to_string(min) + " or more, not '" + v + "'";
-            return {};
-        },
-        "", "whole number");
 }
 
 }  // namespace
@@ -160,31 +141,8 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     app.footer("\n" + exit_code_table() + "\nSee sse-tail(1).");
 }
 
-std::optional<Exit> parse_tail_args(CLI::App &app, TailOptions &opts, std::vector<std::string> args,
-                                    std::ostream &out) {
-    const Logger log("sse-tail");
-    std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
-    try {
-        app.parse(args);
-    } catch (const CLI::ParseError &e) {
-        if (e.get_exit_code() == 0) {  // --help, --version
-            std::ostringstream err;
-            app.exit(e, out, err);
-            return Exit::ok;
-        }
-        log.error(std::string(e.what()) + " (see sse-tail --help)");
-        return Exit::usage;
-    }
-    if (Status s = check_options(opts); !s) {
-        log.error(s.message() + " (see sse-tail --help)");
-        return Exit::usage;
-    }
-    return std::nullopt;
-}
-
-Logger tail_logger(const TailOptions &opts) {
-    Logger::Level level = opts.quiet ? Logger::Level::quiet : opts.verbose ? Logger::Level::info : Logger::Level::warn;
-    return Logger("sse-tail", level);
+Logger::Level TailOptions::log_level() const {
+    return quiet ? Logger::Level::quiet : verbose ? Logger::Level::info : Logger::Level::warn;
 }
 
 Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {

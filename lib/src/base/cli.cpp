@@ -1,0 +1,129 @@
+#include "ssekit/cli.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+namespace ssekit {
+
+namespace {
+
+// The options of `app` and of its option groups (unnamed subcommands).
+void collect_options(CLI::App &app, std::vector<CLI::Option *> &out) {
+    for (CLI::Option *o : app.get_options()) out.push_back(o);
+    for (CLI::App *group : app.get_subcommands([](CLI::App *) { return true; })) collect_options(*group, out);
+}
+
+// A parse of `reversed` into a fresh struct, with the environment variables in `aside`
+// ignored as if unset, then its check: nothing when both pass, else why not.
+std::optional<std::string> attempt_without(const std::function<detail::BoundCommandLine(bool)> &make,
+                                           std::vector<std::string> reversed, const std::vector<std::string> &aside) {
+    detail::BoundCommandLine b = make(true);
+    std::vector<CLI::Option *> options;
+    collect_options(*b.app, options);
+    for (CLI::Option *o : options)
+        if (std::find(aside.begin(), aside.end(), o->get_envname()) != aside.end()) o->envname("");
+    try {
+        b.app->parse(std::move(reversed));
+    } catch (const CLI::ParseError &e) {
+        return std::string(e.what());
+    }
+    if (Status s = b.check(); !s) return s.message();
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Exit> detail::parse_args(const std::function<BoundCommandLine(bool fresh)> &make,
+                                       std::vector<std::string> args, std::ostream &out, const Logger &log) {
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
+    BoundCommandLine b = make(false);
+    CLI::App &app = *b.app;
+    std::string why;
+    try {
+        app.parse(std::vector<std::string>(args));
+        Status s = b.check();
+        if (s) return std::nullopt;
+        why = s.message();
+    } catch (const CLI::ParseError &e) {
+        if (e.get_exit_code() == 0) {  // --help, --version
+            std::ostringstream unused;
+            app.exit(e, out, unused);
+            return Exit::ok;
+        }
+        why = e.what();
+    }
+
+    // Was it the environment? Only variables that are set (and not empty: CLI11 skips those)
+    // can be; if the command line alone passes, name the one variable that makes it fail.
+    std::vector<CLI::Option *> options;
+    std::vector<std::string> fed;
+    collect_options(app, options);
+    for (CLI::Option *o : options) {
+        const std::string name = o->get_envname();
+        const char *value = name.empty() ? nullptr : std::getenv(name.c_str());
+        if (value && *value) fed.push_back(name);
+    }
+    if (!fed.empty()) {
+        if (auto alone = attempt_without(make, args, fed)) {
+            why = *alone;  // the command line is wrong by itself: that is what to fix first
+        } else {
+            std::string culprit;
+            for (const std::string &name : fed)
+                if (!attempt_without(make, args, {name})) {
+                    culprit = name;
+                    break;
+                }
+            if (culprit.empty())  // only a combination fails (e.g. two variables that exclude each other)
+                for (const std::string &name : fed) culprit += (culprit.empty() ? "" : " and ") + name;
+            log.error(why + " (from " + culprit + ")");
+            return Exit::config;
+        }
+    }
+    log.error(why + " (see " + app.get_name() + " --help)");
+    return Exit::usage;
+}
+
+CLI::Validator seconds_at_least(bool allow_zero) {
+    return CLI::Validator(
+        [allow_zero](std::string &v) -> std::string {
+            double d = 0;
+            if (!CLI::detail::lexical_cast(v, d) || !std::isfinite(d) || d < 0 || (!allow_zero && d == 0))
+                return allow_zero ? "must be a number of seconds, 0 or more, not '" + v + "'"
+                                  : "must be a number of seconds above 0, not '" + v + "'";
+            return {};
+        },
+        "", "seconds");
+}
+
+CLI::Validator whole_number(std::uint64_t min) {
+    return CLI::Validator(
+        [min](std::string &v) -> std::string {
+            std::uint64_t n = 0;
+            if (v.empty() || v[0] == '-' || !CLI::detail::lexical_cast(v, n) || n < min)
+                return "must be a whole number, " + std::to_string(min) + " or more, not '" + v + "'";
+            return {};
+        },
+        "", "whole number");
+}
+
+CLI::Option *add_seconds_option(CLI::App &group, const std::string &name, std::chrono::milliseconds &value,
+                                const std::string &description) {
+    return group
+        .add_option_function<double>(
+            name, [&value](double s) { value = std::chrono::milliseconds(static_cast<long long>(s * 1000)); },
+            description)
+        ->type_name("SECONDS")
+        ->default_str(seconds_text(value))
+        ->check(seconds_at_least(true));
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+    std::string v = std::to_string(static_cast<double>(ms.count()) / 1000.0);
+    v.erase(v.find_last_not_of('0') + 1);
+    if (!v.empty() && v.back() == '.') v.pop_back();
+    return v;
+}
+
+}  // namespace ssekit
