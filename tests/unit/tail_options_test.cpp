@@ -71,7 +71,7 @@ TEST(TailOptions, HelpAndVersionExitZeroAndPrintToOut) {
     auto help = parse({"--help"});
     EXPECT_EQ(help.exit, Exit::ok);
     EXPECT_NE(help.out.find("Usage: sse-tail"), std::string::npos);
-    EXPECT_NE(help.out.find(ssekit::exit_code_table()), std::string::npos);
+    EXPECT_NE(help.out.find(ssekit::exit_code_table("sse-tail")), std::string::npos);
     EXPECT_NE(help.out.find("See sse-tail(1).\n"), std::string::npos);
 
     auto version = parse({"-V"});

@@ -51,7 +51,7 @@ void bind_pub_options(CLI::App &app, PubOptions &o) {
     auto *verbose = app.add_flag("-v,--verbose", o.verbose, "Say more (repeat for debug output)");
     quiet->excludes(verbose);
     app.set_version_flag("-V,--version", "sse-pub " SSEKIT_VERSION);
-    app.footer("\n" + exit_code_table() + "\nSee sse-pub(1) for the envelope, ids and examples.");
+    app.footer("\n" + exit_code_table("sse-pub") + "\nSee sse-pub(1) for the envelope, ids and examples.");
 }
 
 namespace {

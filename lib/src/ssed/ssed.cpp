@@ -33,7 +33,7 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
                     "POST /events/{topic}.");
     app.set_version_flag("-V,--version", std::string("ssed ") + SSEKIT_VERSION);
     app.footer("Every option can also be set through the environment variable shown (Env:...); "
-               "the command line wins.\n\n" + exit_code_table() + "\nSee ssed(1).");
+               "the command line wins.\n\n" + exit_code_table("ssed") + "\nSee ssed(1).");
     app.get_formatter()->column_width(34);
 
     auto sizes = CLI::AsSizeValue(false);  // 64k, 1M, 16MiB: factors of 1024

@@ -138,7 +138,7 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr")->excludes(quiet);
     app.add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
     app.set_version_flag("-V,--version", std::string("sse-tail ") + SSEKIT_VERSION);
-    app.footer("\n" + exit_code_table() + "\nSee sse-tail(1).");
+    app.footer("\n" + exit_code_table("sse-tail") + "\nSee sse-tail(1).");
 }
 
 Logger::Level TailOptions::log_level() const {
