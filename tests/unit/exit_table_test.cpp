@@ -150,3 +150,15 @@ TEST(ExitTable, EachManPageListsTheSameCodesWithTheSameMeaning) {
         }
     }
 }
+
+TEST(Help, EachFitsEightyColumnsAndShowsExamplesBeforeTheExitCodes) {
+    for (const auto &program : kPrograms) {
+        std::string help = help_of(program);
+        std::istringstream in(help);
+        std::string line;
+        while (std::getline(in, line)) EXPECT_LE(line.size(), 80u) << program << ": " << line;
+        auto examples = help.find("\nExamples:\n  " + program);
+        EXPECT_NE(examples, std::string::npos) << program;
+        EXPECT_LT(examples, help.find("\nExit status:\n")) << program;
+    }
+}

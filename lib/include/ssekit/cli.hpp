@@ -72,6 +72,13 @@ std::optional<Exit> parse_args(Options &opts, void (*bind)(CLI::App &, Options &
     return detail::parse_args(make, std::move(args), out, log);
 }
 
+// The one help layout, within 80 columns: sets `app`'s name, version flag (-V,--version),
+// description and a formatter that wraps option lines, and a footer of `notes` (a paragraph,
+// may be ""), the examples, the tool's exit codes (exit_code_table) and `see` ("See ssed(1).").
+// Call it first in a bind function: option groups take the formatter when they are added.
+void set_help(CLI::App &app, const std::string &program, const std::string &description, const std::string &notes,
+              const std::vector<std::string> &examples, const std::string &see);
+
 // Validators that say what is wanted in words ("must be a number of seconds above 0, not
 // 'soon'"), where CLI11's Range would print DBL_MAX in full.
 CLI::Validator seconds_at_least(bool allow_zero);

@@ -33,7 +33,79 @@ std::optional<std::string> attempt_without(const std::function<detail::BoundComm
     return std::nullopt;
 }
 
+// 80 columns, less the 2 that CLI11 indents an option group by.
+constexpr std::size_t kHelpWidth = 78;
+
+// Appends `text` word by word to `out`, whose last line is `col` wide, breaking lines before
+// kHelpWidth; continuation lines start with `indent` spaces.
+void append_wrapped(std::string &out, std::size_t &col, std::string_view text, std::size_t indent) {
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t end = text.find(' ', at);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view word = text.substr(at, end - at);
+        at = end + 1;
+        if (word.empty()) continue;
+        bool line_start = col <= indent || out.empty() || out.back() == '\n';
+        if (!line_start && col + 1 + word.size() > kHelpWidth) {
+            out += "\n" + std::string(indent, ' ');
+            col = indent;
+            line_start = true;
+        }
+        if (!line_start || (col > 0 && out.back() != ' ')) {
+            out += ' ';
+            ++col;
+        }
+        out += word;
+        col += word.size();
+    }
+}
+
+std::string wrapped(std::string_view text, std::size_t indent) {
+    std::string out;
+    std::size_t col = 0;
+    append_wrapped(out, col, text, indent);
+    return out;
+}
+
+// CLI11's layout with every line inside kHelpWidth: a description that does not fit beside
+// the option's name goes on the lines below it, indented.
+class WrappingFormatter : public CLI::Formatter {
+public:
+    std::string make_option(const CLI::Option *opt, bool is_positional) const override {
+        constexpr std::size_t kIndent = 8;
+        std::string out = "  ";
+        std::size_t col = 2;
+        append_wrapped(out, col, make_option_name(opt, is_positional) + make_option_opts(opt), kIndent);
+        const std::string desc = make_option_desc(opt);
+        if (!desc.empty()) {
+            if (col < column_width_ && column_width_ + desc.size() <= kHelpWidth) {
+                out += std::string(column_width_ - col, ' ') + desc;
+            } else {
+                out += "\n" + std::string(kIndent, ' ');
+                col = kIndent;
+                append_wrapped(out, col, desc, kIndent);
+            }
+        }
+        return out + "\n";
+    }
+};
+
 }  // namespace
+
+void set_help(CLI::App &app, const std::string &program, const std::string &description, const std::string &notes,
+              const std::vector<std::string> &examples, const std::string &see) {
+    app.name(program);
+    app.description(wrapped(description, 0));
+    app.set_version_flag("-V,--version", program + " " + SSEKIT_VERSION);
+    app.formatter(std::make_shared<WrappingFormatter>());
+    std::string footer;
+    if (!notes.empty()) footer += wrapped(notes, 0) + "\n\n";
+    footer += "Examples:\n";
+    for (const std::string &e : examples) footer += "  " + e + "\n";
+    footer += "\n" + exit_code_table(program) + "\n" + see;
+    app.footer(footer);
+}
 
 std::optional<Exit> detail::parse_args(const std::function<BoundCommandLine(bool fresh)> &make,
                                        std::vector<std::string> args, std::ostream &out, const Logger &log) {

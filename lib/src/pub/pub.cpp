@@ -20,8 +20,10 @@ Logger::Level PubOptions::log_level() const {
 }
 
 void bind_pub_options(CLI::App &app, PubOptions &o) {
-    app.name("sse-pub");
-    app.description("sse-pub: publish Server-Sent Events to ssed over HTTP, or into Redis");
+    set_help(app, "sse-pub", "sse-pub: publish Server-Sent Events to ssed over HTTP, or into Redis", "",
+             {"sse-pub news 'hello world'", "tail -F app.log | sse-pub logs", "sse-pub --json prices < events.ndjson",
+              "sse-pub --redis redis://127.0.0.1:6379 news hi"},
+             "See sse-pub(1) for the envelope, ids and more examples.");
     app.add_option("TOPIC", o.topic, "Topic to publish to ([A-Za-z0-9_.:@~-], 1 to 128 characters)")->required();
     app.add_option("DATA", o.data, "Data of the one event to publish; without it, events are read from standard input");
     auto *server = app.add_option("--server", o.server,
@@ -50,8 +52,6 @@ void bind_pub_options(CLI::App &app, PubOptions &o) {
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
     auto *verbose = app.add_flag("-v,--verbose", o.verbose, "Say more (repeat for debug output)");
     quiet->excludes(verbose);
-    app.set_version_flag("-V,--version", "sse-pub " SSEKIT_VERSION);
-    app.footer("\n" + exit_code_table("sse-pub") + "\nSee sse-pub(1) for the envelope, ids and examples.");
 }
 
 namespace {

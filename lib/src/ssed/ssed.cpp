@@ -28,13 +28,14 @@ Logger::Level SsedOptions::log_level() const {
 }
 
 void bind_ssed_options(CLI::App &app, SsedOptions &o) {
-    app.name("ssed");
-    app.description("ssed: a Server-Sent Events hub. Subscribers GET /events/{topic}, publishers "
-                    "POST /events/{topic}.");
-    app.set_version_flag("-V,--version", std::string("ssed ") + SSEKIT_VERSION);
-    app.footer("Every option can also be set through the environment variable shown (Env:...); "
-               "the command line wins.\n\n" + exit_code_table("ssed") + "\nSee ssed(1).");
-    app.get_formatter()->column_width(34);
+    set_help(app, "ssed",
+             "ssed: a Server-Sent Events hub. Subscribers GET /events/{topic}, publishers POST "
+             "/events/{topic}.",
+             "Every option can also be set through the environment variable shown (Env:...); the "
+             "command line wins.",
+             {"ssed -l 127.0.0.1:8080", "ssed -l '[::1]:0' --history 5000 --publish-token s3cret",
+              "ssed --redis redis://127.0.0.1:6379 --redis-mode streams", "SSED_LISTEN=:9000 ssed -q"},
+             "See ssed(1).");
 
     auto sizes = CLI::AsSizeValue(false);  // 64k, 1M, 16MiB: factors of 1024
 

@@ -109,8 +109,12 @@ bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t 
 }  // namespace
 
 void bind_tail_options(CLI::App &app, TailOptions &o) {
-    app.name("sse-tail");
-    app.description("sse-tail: follow Server-Sent Events streams and print their events");
+    set_help(app, "sse-tail", "sse-tail: follow Server-Sent Events streams and print their events", "",
+             {"sse-tail http://127.0.0.1:8080/events/news",
+              "sse-tail -n 1 -m '^done$' -W 60 http://127.0.0.1:8080/events/jobs",
+              "sse-tail -f json http://127.0.0.1:8080/events/a http://127.0.0.1:8080/events/b",
+              "sse-tail -f '{event}: {data}' -e price http://127.0.0.1:8080/events/prices"},
+             "See sse-tail(1).");
     app.add_option("URL", o.urls, "Event-stream URL(s) to follow (http or https)")->required();
     app.add_option("-H,--header", o.headers, "Extra request header, repeatable")->type_name("'NAME: VALUE'");
     app.add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
@@ -137,8 +141,6 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
     app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr")->excludes(quiet);
     app.add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
-    app.set_version_flag("-V,--version", std::string("sse-tail ") + SSEKIT_VERSION);
-    app.footer("\n" + exit_code_table("sse-tail") + "\nSee sse-tail(1).");
 }
 
 Logger::Level TailOptions::log_level() const {
