@@ -2,7 +2,8 @@
 # (Env:NAME) becomes a commented-out NAME=DEFAULT line under its description, so the file lists
 # exactly the variables of the ssed it ships with, whatever the options are called. CLI11 prints
 # an option as "-l,--listen TYPE=DEFAULT (Env:NAME) ..." with the description after a gap of two
-# spaces or on the next line; a flag (no TYPE) defaults to false. Fails if it finds no variable,
+# spaces or on the next line (a long option line wraps before its "(Env:NAME)"); a flag (no
+# TYPE) defaults to false. Fails if it finds no variable,
 # so a change of the help's layout breaks the build instead of shipping an empty file.
 # Variable: version (the package version, for the header).
 function flush() {
@@ -23,12 +24,11 @@ BEGIN {
     print "# false. A --drain-timeout above 25 s needs a longer TimeoutStopSec= (`systemctl edit ssed`)."
     print ""
 }
-/^[[:space:]]*-/ {
-    flush()
-    if (!match($0, /\(Env:[A-Za-z0-9_]+\)/)) next
-    env = substr($0, RSTART + 5, RLENGTH - 6)
-    head = substr($0, 1, RSTART - 1)
-    rest = substr($0, RSTART + RLENGTH)
+function option_line(text) {
+    match(text, /\(Env:[A-Za-z0-9_]+\)/)
+    env = substr(text, RSTART + 5, RLENGTH - 6)
+    head = substr(text, 1, RSTART - 1)
+    rest = substr(text, RSTART + RLENGTH)
     desc = ""
     excludes = ""
     if (match(rest, /^[[:space:]]*Excludes:( --?[[:alnum:]_-]+)+/)) {
@@ -42,8 +42,21 @@ BEGIN {
     takes = (head ~ / /)
     value = ""
     if (takes && match(head, /=[^[:space:]=]+$/)) value = substr(head, RSTART + 1)
+}
+/^[[:space:]]*-/ {
+    flush()
+    wrapped = ""
+    if ($0 ~ /\(Env:[A-Za-z0-9_]+\)/) option_line($0)
+    else wrapped = $0  # a long option line: its (Env:NAME) may come on the next line
     next
 }
+wrapped != "" && /^[[:space:]]+\(Env:[A-Za-z0-9_]+\)/ {
+    line = $0; sub(/^[[:space:]]+/, " ", line)
+    option_line(wrapped line)
+    wrapped = ""
+    next
+}
+{ wrapped = "" }
 env != "" && desc == "" && /^[[:space:]]+[^[:space:]]/ { desc = $0; sub(/^[[:space:]]+/, "", desc); next }
 { flush() }
 END {

@@ -5,7 +5,7 @@
 # Prints one line per option name in "$1 --help": NAME TAB TAKES-A-VALUE(0/1) TAB CHOICES.
 # An option line starts with "-"; its names ("-l,--listen", "-l, --listen") end at the first
 # gap of two spaces; a word after them other than CLI11's "(Env:..)" or "Excludes:" is its value,
-# and CLI11 prints a fixed set of values as TYPE:{a,b}.
+# and CLI11 prints a fixed set of values as TYPE:{a,b} (or, bound by name, as a|b).
 _ssekit_options() {
     "$1" --help 2>/dev/null | awk '
         /^[[:space:]]*-/ {
@@ -22,6 +22,7 @@ _ssekit_options() {
             sub(/^[[:space:]]+/, "", rest)
             if (rest != "" && rest !~ /^(\(Env:|Excludes:|Needs:)/) takes = 1
             if (match(col, /:\{[^}]*\}/)) { choices = substr(col, RSTART + 2, RLENGTH - 3); gsub(/,/, " ", choices) }
+            else if (match(col, /[[:space:]][[:alnum:]_-]+(\|[[:alnum:]_-]+)+/)) { choices = substr(col, RSTART + 1, RLENGTH - 1); gsub(/\|/, " ", choices) }
             for (i = 1; i <= n; i++) printf "%s\t%d\t%s\n", names[i], takes, choices
         }'
 }

@@ -5,11 +5,13 @@
 
 namespace ssekit {
 
-std::string format_duration(std::chrono::duration<double> d) {
+std::string format_duration(std::chrono::duration<double> d) { return seconds_number(d) + " s"; }
+
+std::string seconds_number(std::chrono::duration<double> d) {
     double ms = std::round(d.count() * 1000.0);
     if (!std::isfinite(ms) || std::fabs(ms) >= 1e18) {  // beyond any wait we use: say it roughly
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%g s", d.count());
+        std::snprintf(buf, sizeof buf, "%g", d.count());
         return buf;
     }
     const bool negative = ms < 0;
@@ -22,7 +24,7 @@ std::string format_duration(std::chrono::duration<double> d) {
         out += digits;
         out.erase(out.find_last_not_of('0') + 1);
     }
-    return out + " s";
+    return out;
 }
 
 }  // namespace ssekit

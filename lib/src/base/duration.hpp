@@ -14,4 +14,7 @@ namespace ssekit {
 // Any std::chrono duration converts; so do seconds given as a double (duration<double>(x)).
 std::string format_duration(std::chrono::duration<double> d);
 
+// The same without the unit ("1.5", "15"): a default in --help, where SECONDS names the unit.
+std::string seconds_number(std::chrono::duration<double> d);
+
 }  // namespace ssekit

@@ -34,6 +34,8 @@
 #include "base/backoff.hpp"
 #include "sse/publish.hpp"
 #include "ssekit/log.hpp"
+#include "ssekit/redis_options.hpp"
+#include "ssekit/retry_policy.hpp"
 #include "redis/url.hpp"
 #include "ssekit/status.hpp"
 
@@ -62,20 +64,15 @@ std::unique_ptr<Sink> make_http_sink(HttpSinkOptions opts, Logger log);
 
 struct RedisSinkOptions {
     RedisEndpoint endpoint;
-    std::string prefix = "sse:";
+    std::string prefix{kDefaultChannelPrefix};
     std::size_t max_batch_events = 1000;
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds io_timeout{30000};
     bool streams = false;             // redis_stream.hpp: XADD + PUBLISH script; ids from Redis
-    std::size_t stream_maxlen = 1000; // MAXLEN ~ cap per topic stream
+    std::size_t stream_maxlen = kDefaultStreamMaxlen;  // MAXLEN ~ cap per topic stream
 };
 std::unique_ptr<Sink> make_redis_sink(RedisSinkOptions opts, Logger log);
 
-struct RetryPolicy {
-    std::chrono::milliseconds retry_for{30000};  // 0 = fail on the first connection error
-    std::chrono::milliseconds initial{100};
-    std::chrono::milliseconds max{5000};
-};
 
 class Publisher {
 public:

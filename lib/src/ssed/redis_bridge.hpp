@@ -67,7 +67,7 @@ namespace ssekit {
 
 struct RedisBridgeOptions {
     RedisEndpoint endpoint;
-    std::string prefix = "sse:";
+    std::string prefix{kDefaultChannelPrefix};
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds publish_timeout{5000};  // reply wait on the publisher connection
     std::chrono::milliseconds ping_interval{5000};    // idle subscriber: PING, then wait this long
