@@ -10,9 +10,12 @@ packages=(
   libgtest-dev libgmock-dev            # unit tests
   redis-server redis-tools             # the Redis bus and its tests
   python3 curl mandoc procps           # end-to-end tests, man-page lint
+  nginx-light openssl                  # the nginx recipe's test (contrib/nginx/ssed.conf)
+  chromium                             # the built-in page's browser test (tests/browser/; big)
+  dpkg-dev file man-db fakeroot zsh    # the .deb (scripts/package.sh) and its test
 )
-[ "${SSEKIT_BENCH_DEPS:-0}" = 1 ] && packages+=(nginx-light libnginx-mod-nchan)
-# The EventSource interop test (tests/interop/). A node from elsewhere (NodeSource's ships its
+[ "${SSEKIT_BENCH_DEPS:-0}" = 1 ] && packages+=(libnginx-mod-nchan)
+# The npm-based tests (tests/interop/, tests/browser/). A node from elsewhere (NodeSource's ships its
 # own npm and conflicts with Debian's npm) is used as it is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 

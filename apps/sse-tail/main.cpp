@@ -1,11 +1,9 @@
 // sse-tail: follow Server-Sent Events streams and print their events. See sse-tail(1).
-#include <signal.h>
-#include <unistd.h>
-
-#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
+#include <unistd.h>
 
+#include "ssekit/cli.hpp"
 #include "ssekit/signals.hpp"
 #include "ssekit/tail.hpp"
 
@@ -23,14 +21,13 @@ int main(int argc, char **argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     ssekit::TailOptions opts;
-    CLI::App app;
-    ssekit::bind_tail_options(app, opts);
-    if (auto rc = ssekit::parse_tail_args(app, opts, {argv + 1, argv + argc}, std::cout))
+    if (auto rc = ssekit::parse_args(opts, ssekit::bind_tail_options, ssekit::check_tail_options,
+                                     {argv + 1, argv + argc}, std::cout, ssekit::Logger("sse-tail")))
         return static_cast<int>(*rc);
 
     // A write(2) blocked on a full pipe returns EINTR, so SIGTERM still ends us.
     ssekit::on_stop_signals(on_stop_signal);
 
-    const ssekit::Logger log = ssekit::tail_logger(opts);
+    const ssekit::Logger log("sse-tail", opts.log_level());
     return ssekit::exit_main(log, [&] { return ssekit::run_tail(opts, STDOUT_FILENO, log, stop_requested); });
 }

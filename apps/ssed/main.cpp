@@ -1,8 +1,10 @@
 // ssed: the Server-Sent Events hub. Parsing, signals and the exit status; the rest is
 // run_ssed() in the library.
+#include <atomic>
 #include <csignal>
 #include <iostream>
 
+#include "ssekit/cli.hpp"
 #include "ssekit/signals.hpp"
 #include "ssekit/ssed.hpp"
 
@@ -16,14 +18,14 @@ void on_signal(int) { g_stop.store(true); }
 }  // namespace
 
 int main(int argc, char **argv) {
+    // SIGPIPE: cpp-httplib's Server() ignores it process-wide; every send also uses MSG_NOSIGNAL.
     ssekit::SsedOptions opts;
-    CLI::App app;
-    ssekit::bind_ssed_options(app, opts);
-    if (auto rc = ssekit::parse_ssed_args(app, argc, argv)) return *rc;
+    if (auto rc = ssekit::parse_args(opts, ssekit::bind_ssed_options, ssekit::check_ssed_options,
+                                     {argv + 1, argv + argc}, std::cout, ssekit::Logger("ssed")))
+        return static_cast<int>(*rc);
 
     ssekit::on_stop_signals(on_signal);
-    // SIGPIPE: cpp-httplib's Server() ignores it process-wide; every send also uses MSG_NOSIGNAL.
 
-    ssekit::Logger log("ssed", opts.log_level());
+    const ssekit::Logger log("ssed", opts.log_level());
     return ssekit::exit_main(log, [&] { return ssekit::run_ssed(opts, log, g_stop, std::cout); });
 }

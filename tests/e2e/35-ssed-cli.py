@@ -41,7 +41,8 @@ class Cli(ProcTestCase):
     def test_a_bad_environment_value_exits_78(self):
         rc, out, err = self.ssed(env={"SSED_HISTORY": "lots"})
         self.assertEqual(rc, 78, err)
-        self.assertIn("(from the environment)", err)
+        self.assertTrue(err.startswith("ssed: error: "), err)
+        self.assertTrue(err.endswith(" (from SSED_HISTORY)\n"), err)
         self.assertEqual(err.count("\n"), 1, err)
 
 

@@ -75,7 +75,8 @@ class PubRedis(ProcTestCase):
     def test_bad_urls_are_usage_errors(self):
         rc, _, err = self.pub("--redis", "rediss://127.0.0.1:6380", "t", "x")
         self.assertEqual(rc, 64)
-        self.assertEqual(err, 'sse-pub: error: redis URL "rediss://127.0.0.1:6380": TLS is not supported by this build\n')
+        self.assertEqual(err, 'sse-pub: error: redis URL "rediss://127.0.0.1:6380": TLS is not supported by this build'
+                              ' (see sse-pub --help)\n')
         rc, _, err = self.pub("--redis", "redis://h", "--server", "http://h", "t", "x")
         self.assertEqual(rc, 64)
         self.assertIn("excludes", err)

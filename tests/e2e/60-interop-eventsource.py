@@ -19,14 +19,13 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(HERE, "..", "support")))
+import npm_peer  # noqa: E402
 from procs import ProcTestCase, binary, wait_for  # noqa: E402
 from scripted_sse import ScriptedSseServer, chunks, close, hang, send, status  # noqa: E402
 from ssed_fixture import Ssed  # noqa: E402
@@ -37,27 +36,8 @@ CLIENT_DIR = None  # a temp copy of tests/interop with node_modules, made once p
 
 def setUpModule():
     global CLIENT_DIR
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        raise unittest.SkipTest("node and npm are needed (scripts/deps.sh installs them)")
-    CLIENT_DIR = tempfile.mkdtemp(prefix="ssekit-interop-")
-    for name in ("package.json", "package-lock.json", "es-tail.mjs"):
-        shutil.copy(os.path.join(INTEROP, name), CLIENT_DIR)
-    # The lock file pins eventsource and its one dependency; ci installs exactly that.
-    r = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error",
-                        "--fetch-retries=2", "--fetch-retry-maxtimeout=10000"], cwd=CLIENT_DIR,
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        # A machine that cannot reach the npm registry (no network, or a TLS-intercepting proxy
-        # whose CA npm does not trust) cannot run this peer: say so and skip. Any other npm
-        # failure (a bad lock file, an engine mismatch) is ours, and fails the test.
-        unreachable = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
-                       "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-                       "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_HAS_EXPIRED")
-        if any(code in r.stderr for code in unreachable):
-            raise unittest.SkipTest("the npm registry is unreachable from this machine: " +
-                                    r.stderr.strip().splitlines()[0])
-        raise RuntimeError(f"npm ci failed ({r.returncode}): {r.stderr.strip()}")
+    # The lock file pins eventsource and its one dependency; npm ci installs exactly that.
+    CLIENT_DIR = npm_peer.install(INTEROP, ["es-tail.mjs"], prefix="ssekit-interop-")
 
 
 def tearDownModule():

@@ -29,7 +29,8 @@ ALLOWED = {
 PUBLIC = {
     "status": "base", "log": "base", "exit": "base", "signals": "base", "cli": "base",
     "event": "sse", "parser": "sse", "wire": "sse",
-    "ssed": "ssed", "tail": "tail", "pub": "pub",
+    "hub_limits": "hub", "redis_options": "redis", "api_options": "ssed", "retry_policy": "pub",
+    "ssed": "ssed", "door_limits": "ssed", "tail": "tail", "pub": "pub",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -130,10 +130,13 @@ def parse_events(text):
 
 
 class SseStream:
-    """A subscriber on a raw socket: status, headers, then de-chunked body as it arrives."""
+    """A subscriber on a raw socket: status, headers, then de-chunked body as it arrives.
+    With `ssl_context`, over TLS (HTTP/1.1: the context offers no ALPN)."""
 
-    def __init__(self, host, port, path, headers=None):
+    def __init__(self, host, port, path, headers=None, ssl_context=None):
         self.sock = socket.create_connection((host, port), timeout=15)
+        if ssl_context is not None:
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname=host)
         lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: text/event-stream"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())

@@ -377,7 +377,7 @@ TEST(HttpApi, ServesHealthMetricsTopicsAndThePage) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->get_header_value("Content-Type").rfind("text/html", 0), 0u);
-    EXPECT_NE(r->body.find("EventSource"), std::string::npos);
+    EXPECT_NE(r->body.find("text/event-stream"), std::string::npos);
     EXPECT_EQ(r->body.find("http://"), std::string::npos) << "the page must not load external assets";
     EXPECT_EQ(r->body.find("https://"), std::string::npos) << "the page must not load external assets";
 

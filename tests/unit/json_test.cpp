@@ -27,6 +27,15 @@ TEST(Json, ReplacesInvalidUtf8SoTheOutputIsAlwaysValidJson) {
     EXPECT_EQ(as_json("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
 }
 
+TEST(Json, ReplacesEachMaximalIllFormedSubpartOnceAsTheParserDoes) {
+    // The WHATWG decoder's rule (base/utf8.hpp): a truncated sequence is one U+FFFD, not one
+    // per byte, so sse-tail's json and data formats show the same text.
+    EXPECT_EQ(as_json("\xE2\x82("), "\"\xEF\xBF\xBD(\"");
+    EXPECT_EQ(as_json("x\xF0\x9F\x98"), "\"x\xEF\xBF\xBD\"");
+    EXPECT_EQ(as_json("\xF0\x80\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong
+    EXPECT_EQ(as_json("\xE2\x82\"\n"), "\"\xEF\xBF\xBD\\\"\\n\"");  // the cut byte is escaped afresh
+}
+
 TEST(Json, ParsesAnEventObject) {
     JsonEvent e;
     ASSERT_TRUE(ssekit::parse_json_event(R"({"event":"up","data":"x\ny","id":"7","retry":100,"topic":"t"})", e).is_ok());

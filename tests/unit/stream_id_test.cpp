@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <limits>
-
 #include "hub/hub.hpp"
 #include "redis/stream.hpp"
 
@@ -35,11 +33,6 @@ TEST(StreamId, OrdersByMillisecondsThenCounter) {
     EXPECT_EQ(compare_stream_ids("2-10", "2-9"), 1);  // numbers, not strings
     EXPECT_EQ(compare_stream_ids("10-0", "9-5"), 1);
     EXPECT_FALSE(compare_stream_ids("1-0", "x"));
-}
-
-TEST(StreamId, NextIsTheSmallestGreaterId) {
-    EXPECT_EQ(next_stream_id({5, 1}), (StreamId{5, 2}));
-    EXPECT_EQ(next_stream_id({5, std::numeric_limits<std::uint64_t>::max()}), (StreamId{6, 0}));
 }
 
 // ---- the stream entry codec (redis_stream.hpp) ----

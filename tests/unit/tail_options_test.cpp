@@ -1,30 +1,18 @@
-// sse-tail's command line: an args vector in, TailOptions (or a usage error) out.
+// sse-tail's command line: an args vector in, TailOptions (or the Exit) out, no process spawned.
 #include "ssekit/tail.hpp"
 
 #include <gtest/gtest.h>
 
-#include <CLI/CLI.hpp>
-#include <sstream>
+#include "parse_args_harness.hpp"
 
 using ssekit::Exit;
 using ssekit::TailOptions;
 
 namespace {
 
-struct Parsed {
-    std::optional<Exit> exit;
-    TailOptions opts;
-    std::string out;
-};
-
-Parsed parse(std::vector<std::string> args) {
-    Parsed p;
-    CLI::App app;
-    ssekit::bind_tail_options(app, p.opts);
-    std::ostringstream out;
-    p.exit = ssekit::parse_tail_args(app, p.opts, std::move(args), out);
-    p.out = out.str();
-    return p;
+test_support::Parsed<TailOptions> parse(std::vector<std::string> args) {
+    return test_support::parse_with<TailOptions>("sse-tail", ssekit::bind_tail_options, ssekit::check_tail_options,
+                                                 std::move(args));
 }
 
 }  // namespace
@@ -64,13 +52,13 @@ TEST(TailOptions, EveryOptionLandsInTheStruct) {
     EXPECT_EQ(o.match, "^done$");
     EXPECT_TRUE(o.verbose);
     EXPECT_TRUE(o.insecure);
-    EXPECT_EQ(ssekit::tail_logger(o).level(), ssekit::Logger::Level::info);
+    EXPECT_EQ(o.log_level(), ssekit::Logger::Level::info);
 }
 
 TEST(TailOptions, QuietLoggerKeepsErrorsOnly) {
     auto p = parse({"-q", "http://h/a"});
     ASSERT_FALSE(p.exit);
-    EXPECT_EQ(ssekit::tail_logger(p.opts).level(), ssekit::Logger::Level::quiet);
+    EXPECT_EQ(p.opts.log_level(), ssekit::Logger::Level::quiet);
 }
 
 TEST(TailOptions, IdleTimeoutZeroTurnsTheTimerOff) {
@@ -83,7 +71,7 @@ TEST(TailOptions, HelpAndVersionExitZeroAndPrintToOut) {
     auto help = parse({"--help"});
     EXPECT_EQ(help.exit, Exit::ok);
     EXPECT_NE(help.out.find("Usage: sse-tail"), std::string::npos);
-    EXPECT_NE(help.out.find(ssekit::exit_code_table()), std::string::npos);
+    EXPECT_NE(help.out.find(ssekit::exit_code_table("sse-tail")), std::string::npos);
     EXPECT_NE(help.out.find("See sse-tail(1).\n"), std::string::npos);
 
     auto version = parse({"-V"});
@@ -117,5 +105,7 @@ TEST(TailOptions, UsageErrorsExit64) {
         std::string joined;
         for (const auto &a : args) joined += a + " ";
         EXPECT_EQ(p.exit, Exit::usage) << joined;
+        EXPECT_TRUE(p.err.starts_with("sse-tail: error: ")) << p.err;
+        EXPECT_TRUE(p.err.ends_with(" (see sse-tail --help)\n")) << p.err;
     }
 }

@@ -1,14 +1,17 @@
 // A note on exit codes.
 //
 // One table for all three tools, sysexits(3) where a code exists, so a script can tell "not
-// yet" (1) from "you called me wrong" (64) from "the other side is down" (69). The table is
-// printed by every --help (exit_code_table()) and repeated in each man page's EXIT STATUS; a
-// unit test checks the man pages against it.
+// yet" (1) from "you called me wrong" (64) from "the other side is down" (69). exit_codes()
+// is that table: per code, its meaning and, for each tool that can return it, when. Each
+// tool's --help prints its rows (exit_code_table(program)) and each man page's EXIT STATUS
+// lists the same codes, each entry opening with the same meaning; tests/unit/exit_table_test
+// checks every help and man page against it.
 #pragma once
 
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ssekit/log.hpp"
 #include "ssekit/status.hpp"
@@ -33,8 +36,25 @@ enum class Exit : int {
 // The Exit a library Status maps to when it ends a program.
 Exit exit_for(const Status &s);
 
-// The exit-code table as printed at the end of --help (one line per code).
-std::string exit_code_table();
+// When one tool returns a code: `program` is "ssed", "sse-pub" or "sse-tail".
+struct ExitCodeUse {
+    std::string_view program;
+    std::string_view when;
+};
+
+// One row of the table: the code, what it means ("usage error"), and who returns it when.
+struct ExitCodeRow {
+    Exit code;
+    std::string_view meaning;
+    std::vector<ExitCodeUse> uses;
+};
+
+// The table, by code. Static; safe from any thread.
+const std::vector<ExitCodeRow> &exit_codes();
+
+// The rows `program` can return, as printed at the end of its --help: "Exit status:", then
+// "  64  usage error: bad option or argument", one line per code, within 80 columns.
+std::string exit_code_table(std::string_view program);
 
 // Runs body, turning an escaped exception into a logged error and Exit::software.
 int exit_main(const Logger &log, const std::function<Exit()> &body);

@@ -65,7 +65,6 @@ private:
     void dispatch();
 
     Status feed_bytes(std::string_view bytes);
-    std::string_view decode_utf8(std::string_view raw);
 
     std::string line_;       // bytes of the current, unterminated line (raw, not yet decoded)
     std::string decoded_;    // scratch for UTF-8 decoding of one line, reused

@@ -11,37 +11,46 @@
 // With --redis-mode streams, events go into a capped stream per topic as well (one atomic Lua
 // script per event, redis_stream.hpp), Redis assigns the ids, and an event with an id is refused.
 //
-// Exit: 0 all published; 65 input refused (locally or a 400/413); 66 standard input unreadable;
+// Exit: 0 all published; 64 bad options (check_pub_options); 65 input refused (locally or a 400/413); 66 standard input unreadable;
 // 69 cannot connect or retries exhausted ("published N of M events" on stderr); 77 on 401/403.
 #pragma once
 
 #include <csignal>
-
+#include <cstdint>
 #include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "ssekit/exit.hpp"
 #include "ssekit/log.hpp"
+#include "ssekit/redis_options.hpp"
+#include "ssekit/retry_policy.hpp"
+#include "ssekit/status.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace ssekit {
 
 struct PubOptions {
     std::string topic;
     std::optional<std::string> data;    // DATA argument: one event, stdin unused
-    std::string server;                 // "" = $SSE_SERVER, else http://127.0.0.1:8080
+    std::string server;                 // --server; "" = env_server, else http://127.0.0.1:8080
+    // $SSE_SERVER, bound as a hidden option so that a bad value is named and exits 78 like every
+    // other variable; used only without --server and --redis (an exported SSE_SERVER does not
+    // conflict with --redis).
+    std::string env_server;
     std::string redis;                  // redis URL; excludes --server
     std::string event;                  // -e: event type for every event without its own
     std::string id;                     // -i: id of the single event (DATA or -s)
     std::optional<std::uint64_t> retry; // --retry MS: `retry:` field
     std::string token;                  // --token, $SSE_TOKEN
-    std::string prefix = "sse:";        // Redis channel prefix
-    std::string redis_mode = "pubsub";  // pubsub | streams (redis_stream.hpp)
-    std::size_t stream_maxlen = 1000;   // streams: MAXLEN ~ cap of each topic's stream
+    std::string prefix{kDefaultChannelPrefix};  // Redis channel prefix
+    RedisMode redis_mode = RedisMode::pubsub;
+    std::size_t stream_maxlen = kDefaultStreamMaxlen;  // streams: MAXLEN ~ cap of each topic's stream
     bool whole = false;                 // -s
     bool json = false;                  // --json
-    double retry_for = 30;              // seconds; 0 = no retry
+    RetryPolicy retry_policy;           // --retry-for sets retry_for
     bool quiet = false;
     int verbose = 0;
 
@@ -51,8 +60,9 @@ struct PubOptions {
 // Declares sse-pub's options and arguments on `app` (help footer and version flag included).
 void bind_pub_options(CLI::App &app, PubOptions &opts);
 
-// Checks option combinations CLI11 cannot express; a usage error message or "".
-std::string check_pub_options(const PubOptions &opts);
+// Checks what CLI11 cannot: option combinations, the server and Redis URLs. For parse_args
+// (cli.hpp); run_pub checks again.
+Status check_pub_options(const PubOptions &opts);
 
 // Runs sse-pub: publishes DATA or the events read from `input_fd`.
 // `stop` is set by main's SIGINT/SIGTERM handler: reading ends, what was read is still

@@ -1,7 +1,8 @@
 // A note on ssed, the hub daemon.
 //
 // SsedOptions is everything ssed(1) can be told, from the command line or from SSED_*
-// environment variables (the command line wins). run_ssed() wires the pieces together: a Hub
+// environment variables (the command line wins; parse_args in cli.hpp tells a bad variable,
+// exit 78, from a bad flag, 64). run_ssed() wires the pieces together: a Hub
 // (topics, history, the streaming thread) behind a HttpServer (cpp-httplib with the socket
 // hand-off) carrying the HTTP API, then serves until `stop` is set and drains: it stops
 // accepting, sends every subscriber a jittered `retry:` and the final chunk, and returns.
@@ -14,40 +15,36 @@
 #include <atomic>
 #include <cstdint>
 #include <iosfwd>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include <CLI/CLI.hpp>
-
+#include "ssekit/api_options.hpp"
+#include "ssekit/door_limits.hpp"
 #include "ssekit/exit.hpp"
+#include "ssekit/hub_limits.hpp"
 #include "ssekit/log.hpp"
+#include "ssekit/redis_options.hpp"
 #include "ssekit/status.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace ssekit {
 
+// The hub's and the API's own structs are embedded, so their defaults are ssed's defaults.
 struct SsedOptions {
-    std::string listen = "127.0.0.1:8080";     // HOST:PORT, [V6ADDR]:PORT; port 0 = any free one
-    std::size_t history = 1000;                // events kept per topic for resume
-    std::size_t max_topics = 10000;
-    std::size_t max_subscribers = 100000;
-    std::uint64_t max_backlog = 1 << 20;       // unsent bytes before a subscriber is dropped
-    std::uint64_t max_body = 1 << 20;          // single-event POST body
-    std::uint64_t max_batch_body = 16 << 20;   // NDJSON batch POST body
-    double heartbeat = 15;                     // seconds between comment heartbeats; 0 = off
-    std::uint64_t retry = 3000;                // ms, the `retry:` sent to each new subscriber
-    std::vector<std::string> cors_origins;     // allowed Origins; "*" = any
-    std::string publish_token;
-    std::string subscribe_token;
-    std::size_t threads = 16;                  // request pool (never holds streams)
-    std::string redis;                         // "" = in-process bus; else the Redis URL
-    std::string redis_prefix = "sse:";         // channel = prefix + topic
-    std::string redis_mode = "pubsub";         // pubsub | streams (redis_bridge.hpp)
-    double drain_timeout = 5;                  // seconds allowed for the drain on SIGTERM/SIGINT
+    std::string listen = "127.0.0.1:8080";  // HOST:PORT, [V6ADDR]:PORT; port 0 = any free one
+    std::size_t threads = 16;               // --redis: workers for requests that wait on Redis
+    HubLimits limits;     // --history, --max-topics, --max-subscribers, --max-backlog, --heartbeat
+    ApiOptions api;       // --max-body, --max-batch-body, --retry, --cors-origin, tokens; -v = access_log
+    DoorLimits door;      // --max-head, --max-headers, the timeouts, --max-connections, --reuse-port
+    std::string redis;    // "" = in-process bus; else the Redis URL
+    std::string redis_prefix{kDefaultChannelPrefix};  // channel = prefix + topic
+    RedisMode redis_mode = RedisMode::pubsub;
+    double drain_timeout = 5;  // seconds allowed for the drain on SIGTERM/SIGINT
     bool quiet = false;
-    bool verbose = false;
-    bool debug = false;
+    bool debug = false;        // -d: debug log, and the access log as -v
 
     // ssed logs its lifecycle (ready, drain, exit) by default: info, unlike the client tools.
     Logger::Level log_level() const;
@@ -57,16 +54,16 @@ struct SsedOptions {
 // Also sets the version flag and the --help footer (exit codes, "See ssed(1).").
 void bind_ssed_options(CLI::App &app, SsedOptions &opts);
 
-// Parses argv with an app made by bind_ssed_options. Returns nullopt to go on, or the exit
-// status to leave with: 0 after --help/--version, 64 for a bad option, 78 when the offending
-// value came from an SSED_* environment variable. Errors are one line on stderr.
-std::optional<int> parse_ssed_args(CLI::App &app, int argc, const char *const *argv);
+// What CLI11 cannot check: --redis-mode streams needs --redis, and the Redis URL must parse.
+// For parse_args (cli.hpp); run_ssed checks again.
+Status check_ssed_options(const SsedOptions &opts);
 
 // Splits "HOST:PORT" or "[V6ADDR]:PORT" (":PORT" means all IPv4 interfaces, 0.0.0.0).
 Status parse_listen(std::string_view text, std::string &host, int &port);
 
 // Runs the hub until `stop` becomes true, then drains. Exit::ok after a clean drain,
-// Exit::os when the address cannot be bound (one line logged).
+// Exit::usage when check_ssed_options fails, Exit::os when the address cannot be bound (one
+// line logged).
 Exit run_ssed(const SsedOptions &opts, const Logger &log, const std::atomic<bool> &stop,
               std::ostream &out);
 

@@ -12,12 +12,12 @@
 #include <csignal>
 #include <cstdint>
 #include <optional>
-#include <ostream>
 #include <string>
 #include <vector>
 
 #include "ssekit/exit.hpp"
 #include "ssekit/log.hpp"
+#include "ssekit/status.hpp"
 
 namespace CLI {
 class App;
@@ -40,23 +40,20 @@ struct TailOptions {
     bool quiet = false;
     bool verbose = false;
     bool insecure = false;
+
+    // -q keeps errors only, -v adds connects and reconnects; warnings by default.
+    Logger::Level log_level() const;
 };
 
 // Declares sse-tail's options, -V/--version and the --help footer (exit codes, man page).
 void bind_tail_options(CLI::App &app, TailOptions &opts);
 
-// Parses `args` (argv without the program name) into `opts` and checks what CLI11 cannot
-// (format, regex, headers, URL schemes). Returns nothing when sse-tail should run; otherwise
-// the Exit to end with: ok after --help/--version (printed to `out`), usage after a one-line
-// error on stderr.
-std::optional<Exit> parse_tail_args(CLI::App &app, TailOptions &opts, std::vector<std::string> args,
-                                    std::ostream &out);
-
-// The Logger for the options' -q/-v.
-Logger tail_logger(const TailOptions &opts);
+// Checks what CLI11 cannot: the format, the regex, the headers, the URL schemes. For
+// parse_args (cli.hpp); run_tail checks the format and regex again as it compiles them.
+Status check_tail_options(const TailOptions &opts);
 
 // Runs sse-tail: follows opts.urls and writes events to `out_fd` until a stop condition.
-// `stop` is set by the SIGINT/SIGTERM handler. REQUIRES: opts passed parse_tail_args; SIGPIPE
+// `stop` is set by the SIGINT/SIGTERM handler. REQUIRES: opts passed check_tail_options; SIGPIPE
 // is ignored.
 Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const volatile std::sig_atomic_t &stop);
 

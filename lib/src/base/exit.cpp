@@ -19,20 +19,52 @@ Exit exit_for(const Status &s) {
     return Exit::software;
 }
 
-std::string exit_code_table() {
-    return "Exit status:\n"
-           "  0   done: --count or --match met, input drained, stopped by SIGINT/SIGTERM\n"
-           "  1   --timeout expired first\n"
-           "  64  usage error (bad option or argument)\n"
-           "  65  input refused (newline in id or event, bad JSON line, too large)\n"
-           "  66  input file cannot be read\n"
-           "  69  cannot connect, or retries exhausted\n"
-           "  70  internal error\n"
-           "  71  operating-system error (cannot bind, out of descriptors)\n"
-           "  74  writing output failed\n"
-           "  76  protocol error (not an event stream: HTTP status or Content-Type)\n"
-           "  77  permission denied (HTTP 401 or 403)\n"
-           "  78  configuration error (bad environment value)\n";
+const std::vector<ExitCodeRow> &exit_codes() {
+    static const std::vector<ExitCodeRow> table = {
+        {Exit::ok, "done",
+         {{"ssed", "stopped by SIGINT or SIGTERM after the drain"},
+          {"sse-pub", "every event published (SIGINT/SIGTERM only ends the input)"},
+          {"sse-tail", "--count or --match met, the stream ended, SIGINT/SIGTERM"}}},
+        {Exit::timeout, "timeout", {{"sse-tail", "--timeout expired first"}}},
+        {Exit::usage, "usage error",
+         {{"ssed", "bad option or argument"},
+          {"sse-pub", "bad option, argument or URL"},
+          {"sse-tail", "bad option, argument or URL"}}},
+        {Exit::data, "input refused", {{"sse-pub", "bad topic, id, event or JSON line; HTTP 400 or 413"}}},
+        {Exit::no_input, "input unreadable", {{"sse-pub", "standard input cannot be read"}}},
+        {Exit::unavailable, "cannot connect",
+         {{"ssed", "Redis unreachable at start"},
+          {"sse-pub", "retries ran out (\"published N of M events\")"},
+          {"sse-tail", "refused, host not found, TLS verification failed"}}},
+        {Exit::software, "internal error",
+         {{"ssed", "a bug: please report it"}, {"sse-pub", "a bug: please report it"},
+          {"sse-tail", "a bug: please report it"}}},
+        {Exit::os, "operating-system error", {{"ssed", "cannot bind the address, out of descriptors"}}},
+        {Exit::io, "writing output failed", {{"sse-tail", "standard output (a closed pipe ends with 0)"}}},
+        {Exit::protocol, "protocol error",
+         {{"sse-pub", "unexpected HTTP status, Redis error reply"},
+          {"sse-tail", "not an event stream (HTTP status or Content-Type)"}}},
+        {Exit::no_perm, "permission denied",
+         {{"ssed", "Redis refused AUTH"},
+          {"sse-pub", "HTTP 401 or 403, Redis refused AUTH"},
+          {"sse-tail", "HTTP 401 or 403"}}},
+        {Exit::config, "configuration error",
+         {{"ssed", "bad value in an SSED_* environment variable"},
+          {"sse-pub", "bad value in SSE_SERVER or SSE_TOKEN"}}},
+    };
+    return table;
+}
+
+std::string exit_code_table(std::string_view program) {
+    std::string out = "Exit status:\n";
+    for (const ExitCodeRow &row : exit_codes())
+        for (const ExitCodeUse &use : row.uses)
+            if (use.program == program) {
+                std::string code = std::to_string(static_cast<int>(row.code));
+                out += "  " + code + std::string(4 - code.size(), ' ') + std::string(row.meaning) + ": " +
+                       std::string(use.when) + "\n";
+            }
+    return out;
 }
 
 int exit_main(const Logger &log, const std::function<Exit()> &body) {

@@ -16,7 +16,8 @@
 namespace ssekit {
 
 // Appends `text` as a JSON string literal (with the quotes). Control characters, '"' and '\'
-// are escaped; bytes that are not valid UTF-8 become U+FFFD, so the output is always valid JSON.
+// are escaped; invalid UTF-8 becomes U+FFFD by the one rule of base/utf8.hpp (the WHATWG
+// decoder's), so the output is always valid JSON and matches what the SSE parser decodes.
 void append_json_string(std::string &out, std::string_view text);
 
 // One event as a JSON object: {"event": "...", "data": "...", "id": "...", "retry": N,

@@ -1,7 +1,6 @@
 #include "hub/stream_id.hpp"
 
 #include <charconv>
-#include <limits>
 
 namespace ssekit {
 
@@ -33,11 +32,6 @@ std::optional<int> compare_stream_ids(std::string_view a, std::string_view b) {
     auto x = parse_stream_id(a), y = parse_stream_id(b);
     if (!x || !y) return std::nullopt;
     return *x < *y ? -1 : *x == *y ? 0 : 1;
-}
-
-StreamId next_stream_id(const StreamId &id) {
-    if (id.seq == std::numeric_limits<std::uint64_t>::max()) return StreamId{id.ms + 1, 0};
-    return StreamId{id.ms, id.seq + 1};
 }
 
 }  // namespace ssekit

@@ -32,7 +32,4 @@ std::string format_stream_id(const StreamId &id);
 // -1, 0 or 1 as `a` is before, equal to or after `b`; nullopt when either is not a stream id.
 std::optional<int> compare_stream_ids(std::string_view a, std::string_view b);
 
-// The smallest id greater than `id` ("<ms>-<n+1>", or "<ms+1>-0" when n is at its maximum).
-StreamId next_stream_id(const StreamId &id);
-
 }  // namespace ssekit

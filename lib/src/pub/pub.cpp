@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "ssekit/cli.hpp"
 #include "pub/pub_input.hpp"
 #include "pub/publisher.hpp"
 #include "redis/envelope.hpp"
@@ -19,12 +20,15 @@ Logger::Level PubOptions::log_level() const {
 }
 
 void bind_pub_options(CLI::App &app, PubOptions &o) {
-    app.name("sse-pub");
-    app.description("sse-pub: publish Server-Sent Events to ssed over HTTP, or into Redis");
+    set_help(app, "sse-pub", "sse-pub: publish Server-Sent Events to ssed over HTTP, or into Redis", "",
+             {"sse-pub news 'hello world'", "tail -F app.log | sse-pub logs", "sse-pub --json prices < events.ndjson",
+              "sse-pub --redis redis://127.0.0.1:6379 news hi"},
+             "See sse-pub(1) for the envelope, ids and more examples.");
     app.add_option("TOPIC", o.topic, "Topic to publish to ([A-Za-z0-9_.:@~-], 1 to 128 characters)")->required();
     app.add_option("DATA", o.data, "Data of the one event to publish; without it, events are read from standard input");
     auto *server = app.add_option("--server", o.server,
-                                  "ssed base URL (default: $SSE_SERVER, else http://127.0.0.1:8080)");
+                                  "ssed base URL (default: $SSE_SERVER, else " + HttpSinkOptions{}.server + ")");
+    app.add_option("--server-from-env", o.env_server)->envname("SSE_SERVER")->group("");  // see PubOptions
     auto *redis = app.add_option("--redis", o.redis,
                                  "Publish into Redis at URL (redis://[user:pass@]host[:port][/db] or unix:///path)");
     server->excludes(redis);
@@ -33,42 +37,56 @@ void bind_pub_options(CLI::App &app, PubOptions &o) {
     app.add_option("--retry", o.retry, "Reconnection time in ms to send as the `retry:` field");
     app.add_option("--token", o.token, "Bearer token for ssed")->envname("SSE_TOKEN");
     app.add_option("--prefix", o.prefix, "Redis channel prefix (channel = PREFIX + TOPIC)")->capture_default_str();
-    app.add_option("--redis-mode", o.redis_mode,
-                   "pubsub: PUBLISH only; streams: also append to the topic's capped Redis Stream "
-                   "(ids are stream ids), for ssed --redis-mode streams")
-        ->check(CLI::IsMember({"pubsub", "streams"}))
-        ->capture_default_str();
+    takes_names(app.add_option("--redis-mode", o.redis_mode,
+                               "pubsub: PUBLISH only; streams: also append to the topic's capped Redis Stream "
+                               "(ids are stream ids), for ssed --redis-mode streams"),
+                redis_mode_names(), o.redis_mode);
     app.add_option("--stream-maxlen", o.stream_maxlen, "Streams mode: keep about N entries per topic (MAXLEN ~ N)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
         ->capture_default_str();
     auto *whole = app.add_flag("-s,--stdin-file", o.whole, "Read standard input whole as one (multi-line) event");
     auto *json = app.add_flag("--json", o.json, "Read one JSON object a line: {\"data\",\"event\",\"id\",\"retry\",\"topic\"}");
     whole->excludes(json);
-    app.add_option("--retry-for", o.retry_for,
-                   "Keep retrying a refused or broken connection for SECONDS (0 = no retry)")
-        ->check(CLI::NonNegativeNumber)
-        ->capture_default_str();
+    add_seconds_option(app, "--retry-for", o.retry_policy.retry_for,
+                       "Keep retrying a refused or broken connection for SECONDS (0 = no retry)");
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
     auto *verbose = app.add_flag("-v,--verbose", o.verbose, "Say more (repeat for debug output)");
     quiet->excludes(verbose);
-    app.set_version_flag("-V,--version", "sse-pub " SSEKIT_VERSION);
-    app.footer("\n" + exit_code_table() + "\nSee sse-pub(1) for the envelope, ids and examples.");
 }
 
-std::string check_pub_options(const PubOptions &o) {
-    if (o.data && (o.whole || o.json)) return "DATA cannot be combined with -s or --json";
-    if (o.redis_mode == "streams" && o.redis.empty()) return "--redis-mode streams needs --redis URL";
-    if (o.redis_mode == "streams" && !o.id.empty()) return "--id cannot be used with --redis-mode streams: Redis assigns the ids";
+namespace {
+
+// The ssed sse-pub talks to over HTTP: --server, else $SSE_SERVER, else the sink's default.
+std::string server_url(const PubOptions &o) {
+    if (!o.server.empty()) return o.server;
+    if (!o.env_server.empty()) return o.env_server;
+    return HttpSinkOptions{}.server;
+}
+
+}  // namespace
+
+Status check_pub_options(const PubOptions &o) {
+    auto usage = [](const std::string &why) { return Status::invalid_argument(why); };
+    const bool streams = o.redis_mode == RedisMode::streams;
+    if (o.data && (o.whole || o.json)) return usage("DATA cannot be combined with -s or --json");
+    if (streams && o.redis.empty()) return usage("--redis-mode streams needs --redis URL");
+    if (streams && !o.id.empty()) return usage("--id cannot be used with --redis-mode streams: Redis assigns the ids");
     if (!o.id.empty() && !o.data && !o.whole)
-        return "--id names a single event: give DATA or -s (in line and --json mode each event has its own id)";
-    return {};
+        return usage("--id names a single event: give DATA or -s (in line and --json mode each event has its own id)");
+    if (!o.redis.empty()) {
+        RedisEndpoint endpoint;
+        return parse_redis_url(o.redis, endpoint);
+    }
+    if (std::string url = server_url(o); !url.starts_with("http://") && !url.starts_with("https://"))
+        return usage("server URL \"" + url + "\" must start with http:// or https://");
+    return Status::ok();
 }
 
 namespace {
 
 // Fills in what the command line supplies and checks what the event carries.
 Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &minter) {
-    const bool streams = o.redis_mode == "streams";
+    const bool streams = o.redis_mode == RedisMode::streams;
     if (r.topic.empty()) r.topic = o.topic;
     if (r.type.empty()) r.type = o.event;
     if (!r.retry) r.retry = o.retry;
@@ -81,8 +99,8 @@ Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &min
 }  // namespace
 
 Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {
-    if (auto m = check_pub_options(o); !m.empty()) {
-        log.error(m);
+    if (auto st = check_pub_options(o); !st) {
+        log.error(st.message());
         return Exit::usage;
     }
     // Everything the command line says is checked before anything is sent.
@@ -103,26 +121,16 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
             return Exit::usage;
         }
         ro.prefix = o.prefix;
-        ro.streams = o.redis_mode == "streams";
+        ro.streams = o.redis_mode == RedisMode::streams;
         ro.stream_maxlen = o.stream_maxlen;
         sink = make_redis_sink(std::move(ro), log);
     } else {
         HttpSinkOptions ho;
-        ho.server = o.server;
-        if (ho.server.empty()) {
-            const char *env = std::getenv("SSE_SERVER");
-            ho.server = env && *env ? env : "http://127.0.0.1:8080";
-        }
-        if (!ho.server.starts_with("http://") && !ho.server.starts_with("https://")) {
-            log.error("server URL \"" + ho.server + "\" must start with http:// or https://");
-            return Exit::usage;
-        }
+        ho.server = server_url(o);
         ho.token = o.token;
         sink = make_http_sink(std::move(ho), log);
     }
-    RetryPolicy policy;
-    policy.retry_for = std::chrono::milliseconds(static_cast<long long>(o.retry_for * 1000.0));
-    Publisher pub(std::move(sink), policy, log, &stop);
+    Publisher pub(std::move(sink), o.retry_policy, log, &stop);
     std::string where = pub.sink().describe();
 
     std::uint64_t total = 0;

@@ -3,10 +3,10 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <random>
+#include <optional>
 #include <thread>
 
+#include "base/duration.hpp"
 #include "base/json.hpp"
 #include "redis/conn.hpp"
 #include "redis/envelope.hpp"
@@ -263,12 +263,6 @@ private:
     std::string channel_, channel_topic_;    // the channel of the last topic seen
 };
 
-std::string seconds(std::chrono::milliseconds ms) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms.count()) / 1000.0);
-    return buf;
-}
-
 }  // namespace
 
 std::unique_ptr<Sink> make_http_sink(HttpSinkOptions opts, Logger log) {
@@ -284,14 +278,14 @@ std::unique_ptr<Sink> make_redis_sink(RedisSinkOptions opts, Logger log) {
 
 Publisher::Publisher(std::unique_ptr<Sink> sink, RetryPolicy policy, Logger log,
                      const volatile std::sig_atomic_t *stop)
-    : sink_(std::move(sink)), policy_(policy), log_(std::move(log)), stop_(stop) {}
+    : sink_(std::move(sink)), policy_(policy),
+      backoff_({policy.initial, policy.max}, {0.25, Backoff::Jitter::Side::above}), log_(std::move(log)), stop_(stop) {}
 
 Status Publisher::publish(std::span<const PublishRequest> events) {
     using clock = std::chrono::steady_clock;
     std::size_t done = 0;
-    auto backoff = policy_.initial;
+    backoff_.reset();
     std::optional<clock::time_point> outage_start;
-    std::optional<std::minstd_rand> jitter;  // seeded on the first retry: a seed costs ~40 us
     while (done < events.size()) {
         std::size_t acc = 0;
         Status st = sink_->send(events.subspan(done), acc);
@@ -301,25 +295,22 @@ Status Publisher::publish(std::span<const PublishRequest> events) {
         if (st.code() != Status::Code::unavailable) return st;
         if (acc > 0) {  // progress: a new outage starts now
             outage_start.reset();
-            backoff = policy_.initial;
+            backoff_.reset();
         }
         auto now = clock::now();
         if (!outage_start) outage_start = now;
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - *outage_start);
         if (policy_.retry_for.count() == 0) return st;
         if (elapsed >= policy_.retry_for)
-            return Status::unavailable(st.message() + "; gave up after " + seconds(elapsed));
-        // Full backoff plus up to 25 % jitter, never past the deadline.
-        if (!jitter) jitter.emplace(std::random_device{}());
-        auto wait = backoff + std::chrono::milliseconds((*jitter)() % (backoff.count() / 4 + 1));
-        wait = std::min(wait, policy_.retry_for - elapsed);
-        log_.warn(st.message() + "; retrying in " + seconds(wait));
+            return Status::unavailable(st.message() + "; gave up after " + format_duration(elapsed));
+        // Full backoff plus jitter, never past the deadline.
+        auto wait = std::min(backoff_.next(), policy_.retry_for - elapsed);
+        log_.warn(st.message() + "; retrying in " + format_duration(wait));
         // In short slices, so Ctrl-C during an outage ends the wait at once.
         for (auto until = clock::now() + wait; clock::now() < until;) {
             if (stop_ && *stop_) return Status::unavailable(st.message() + "; interrupted");
             std::this_thread::sleep_for(std::min<clock::duration>(until - clock::now(), std::chrono::milliseconds(50)));
         }
-        backoff = std::min(backoff * 2, policy_.max);
     }
     return Status::ok();
 }

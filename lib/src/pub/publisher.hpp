@@ -16,7 +16,8 @@
 // the reply) counts as not accepted and is sent again: delivery is at-least-once.
 //
 // Publisher adds the retry policy: a refused or broken connection (and an HTTP 503 or other
-// 5xx) is retried with capped exponential backoff until `retry_for` has passed without
+// 5xx) is retried with capped exponential backoff (base/backoff.hpp: doubling from `initial`
+// to `max`, each wait up to 25 % longer by jitter) until `retry_for` has passed without
 // progress; anything else (400, 401/403, 413 on one event) is final at once.
 // Not thread-safe.
 #pragma once
@@ -30,8 +31,11 @@
 #include <string>
 #include <vector>
 
+#include "base/backoff.hpp"
 #include "sse/publish.hpp"
 #include "ssekit/log.hpp"
+#include "ssekit/redis_options.hpp"
+#include "ssekit/retry_policy.hpp"
 #include "redis/url.hpp"
 #include "ssekit/status.hpp"
 
@@ -60,20 +64,15 @@ std::unique_ptr<Sink> make_http_sink(HttpSinkOptions opts, Logger log);
 
 struct RedisSinkOptions {
     RedisEndpoint endpoint;
-    std::string prefix = "sse:";
+    std::string prefix{kDefaultChannelPrefix};
     std::size_t max_batch_events = 1000;
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds io_timeout{30000};
     bool streams = false;             // redis_stream.hpp: XADD + PUBLISH script; ids from Redis
-    std::size_t stream_maxlen = 1000; // MAXLEN ~ cap per topic stream
+    std::size_t stream_maxlen = kDefaultStreamMaxlen;  // MAXLEN ~ cap per topic stream
 };
 std::unique_ptr<Sink> make_redis_sink(RedisSinkOptions opts, Logger log);
 
-struct RetryPolicy {
-    std::chrono::milliseconds retry_for{30000};  // 0 = fail on the first connection error
-    std::chrono::milliseconds initial{100};
-    std::chrono::milliseconds max{5000};
-};
 
 class Publisher {
 public:
@@ -92,6 +91,7 @@ public:
 private:
     std::unique_ptr<Sink> sink_;
     RetryPolicy policy_;
+    Backoff backoff_;
     Logger log_;
     std::uint64_t published_ = 0;
     const volatile std::sig_atomic_t *stop_;

@@ -6,7 +6,7 @@
 // read_reply() takes replies in order — one round trip for a whole batch of PUBLISHes.
 //
 // hiredis 0.14 marks a context dead after any I/O error or timeout; RedisConn reports it as
-// Status::unavailable and broken() turns true; the owner makes a new connection (a dead
+// Status::unavailable and connected() turns false; the owner makes a new connection (a dead
 // context is never reused). No socket timeout is set by default: a subscriber connection
 // polls the fd itself (dependency-notes §2); a publisher may set_io_timeout().
 //
@@ -59,7 +59,6 @@ public:
     static Status connect(const RedisEndpoint &ep, std::chrono::milliseconds timeout, RedisConn &out);
 
     bool connected() const { return ctx_ != nullptr && !broken_; }
-    bool broken() const { return broken_; }
     int fd() const;  // -1 when not connected
 
     // Sets SO_RCVTIMEO/SO_SNDTIMEO; a timeout then breaks the context (hiredis 0.14).

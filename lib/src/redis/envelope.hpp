@@ -26,12 +26,12 @@
 #include <string_view>
 
 #include "sse/publish.hpp"
+#include "ssekit/redis_options.hpp"  // kDefaultChannelPrefix
 #include "ssekit/status.hpp"
 
 namespace ssekit {
 
 inline constexpr std::string_view kEnvelopePrefix = R"({"ssekit":1,)";
-inline constexpr std::string_view kDefaultChannelPrefix = "sse:";
 
 // Appends the envelope for `req` (its topic goes in the channel name, not the payload).
 void encode_envelope(const PublishRequest &req, std::string &out);
@@ -49,7 +49,6 @@ class IdMinter {
 public:
     IdMinter();  // draws the random tag
     std::string next();
-    std::uint32_t tag() const { return tag_; }
 
 private:
     std::uint32_t tag_;

@@ -47,7 +47,11 @@ std::string stream_counter_key(std::string_view prefix) {
     return k;
 }
 
-std::string_view to_string(RedisMode m) { return m == RedisMode::streams ? "streams" : "pubsub"; }
+const std::map<std::string, RedisMode> &redis_mode_names() {
+    static const std::map<std::string, RedisMode> names = {{"pubsub", RedisMode::pubsub},
+                                                           {"streams", RedisMode::streams}};
+    return names;
+}
 
 Status check_stream_request(const PublishRequest &req) {
     if (!req.id.empty())

@@ -31,12 +31,10 @@
 
 #include "sse/publish.hpp"
 #include "redis/conn.hpp"
+#include "ssekit/redis_options.hpp"  // RedisMode
 #include "ssekit/status.hpp"
 
 namespace ssekit {
-
-enum class RedisMode { pubsub, streams };
-std::string_view to_string(RedisMode m);
 
 // The stream entry field that holds the envelope's rest.
 inline constexpr std::string_view kStreamField = "e";

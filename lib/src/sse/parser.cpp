@@ -5,69 +5,13 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/utf8.hpp"
+
 namespace ssekit {
 
 namespace {
 
 constexpr unsigned char kBom[3] = {0xEF, 0xBB, 0xBF};
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// Runs the WHATWG "UTF-8 decode" error handling over one line. Calls emit(bytes) for runs of
-// valid input and emit(kReplacement) for each maximal ill-formed subpart, exactly as a browser
-// decodes the stream. Returns false when the line held any error.
-template <typename Emit> bool utf8_decode(std::string_view raw, Emit &&emit) {
-    bool valid = true;
-    size_t run_start = 0;  // start of the pending run of valid bytes
-    size_t seq_start = 0;  // start of the sequence being decoded
-    int needed = 0, seen = 0;
-    unsigned char lower = 0x80, upper = 0xBF;
-    size_t i = 0;
-    while (i < raw.size()) {
-        unsigned char b = static_cast<unsigned char>(raw[i]);
-        if (needed == 0) {
-            if (b < 0x80) { ++i; continue; }
-            seq_start = i;
-            if (b >= 0xC2 && b <= 0xDF) needed = 1;
-            else if (b >= 0xE0 && b <= 0xEF) {
-                if (b == 0xE0) lower = 0xA0;
-                if (b == 0xED) upper = 0x9F;
-                needed = 2;
-            } else if (b >= 0xF0 && b <= 0xF4) {
-                if (b == 0xF0) lower = 0x90;
-                if (b == 0xF4) upper = 0x8F;
-                needed = 3;
-            } else {
-                valid = false;
-                emit(raw.substr(run_start, i - run_start));
-                emit(kReplacement);
-                run_start = ++i;
-            }
-            if (needed) ++i;
-            continue;
-        }
-        if (b < lower || b > upper) {
-            // The subpart so far is ill-formed; this byte is reprocessed on its own.
-            valid = false;
-            emit(raw.substr(run_start, seq_start - run_start));
-            emit(kReplacement);
-            run_start = i;
-            needed = seen = 0;
-            lower = 0x80, upper = 0xBF;
-            continue;
-        }
-        lower = 0x80, upper = 0xBF;
-        ++i;
-        if (++seen == needed) needed = seen = 0;
-    }
-    if (needed) {  // the line ended inside a sequence
-        valid = false;
-        emit(raw.substr(run_start, seq_start - run_start));
-        emit(kReplacement);
-        run_start = raw.size();
-    }
-    if (!valid) emit(raw.substr(run_start));
-    return valid;
-}
 
 }  // namespace
 
@@ -134,20 +78,10 @@ Status Parser::feed_bytes(std::string_view bytes) {
     return Status::ok();
 }
 
-std::string_view Parser::decode_utf8(std::string_view raw) {
-    // Fast path: ASCII needs no decoding.
-    bool ascii = true;
-    for (char c : raw)
-        if (static_cast<unsigned char>(c) >= 0x80) { ascii = false; break; }
-    if (ascii) return raw;
-    if (utf8_decode(raw, [](std::string_view) {})) return raw;
-    decoded_.clear();
-    utf8_decode(raw, [this](std::string_view part) { decoded_.append(part); });
-    return decoded_;
-}
-
 void Parser::process_line(std::string_view raw) {
-    std::string_view line = decode_utf8(raw);
+    // The stream is decoded as UTF-8 before it is parsed. CR and LF are ASCII: they end any
+    // pending sequence (as an error), so decoding line by line gives the stream's decoding.
+    std::string_view line = to_valid_utf8(raw, decoded_);
     // "If the line is empty (a blank line): Dispatch the event."
     if (line.empty()) {
         dispatch();

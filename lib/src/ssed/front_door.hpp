@@ -43,24 +43,11 @@
 #include <string>
 
 #include "ssed/request_framer.hpp"
+#include "ssekit/door_limits.hpp"
 #include "ssekit/log.hpp"
 #include "ssekit/status.hpp"
 
 namespace ssekit {
-
-struct DoorLimits {
-    std::size_t max_head = 64 * 1024;
-    std::size_t max_headers = 100;
-    std::chrono::milliseconds head_timeout{10000};
-    std::chrono::milliseconds idle_timeout{30000};
-    std::chrono::milliseconds body_timeout{10000};
-    std::size_t min_body_rate = 64 * 1024;  // bytes per second, after body_timeout
-    std::chrono::milliseconds write_timeout{10000};
-    std::size_t max_connections = 20000;
-    std::size_t workers = 0;   // 0: handle requests on the loop thread
-    std::size_t queue = 1024;  // requests waiting for a worker
-    bool reuse_port = false;   // SO_REUSEPORT on the listening socket
-};
 
 struct DoorStats {
     std::uint64_t accepted = 0;

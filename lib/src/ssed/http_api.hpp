@@ -27,22 +27,10 @@
 
 #include "hub/bus.hpp"
 #include "ssed/http_server.hpp"
+#include "ssekit/api_options.hpp"
 #include "ssekit/log.hpp"
 
 namespace ssekit {
-
-struct ApiOptions {
-    std::size_t max_body = 1 << 20;         // single-event POST body, bytes
-    std::size_t max_batch_body = 16 << 20;  // application/x-ndjson POST body, bytes
-    // Events in one NDJSON batch (413 past it). REQUIRES: at most HubLimits::max_inbox, so a
-    // batch an idle hub can take is never refused as "overloaded".
-    std::size_t max_batch_events = 10000;
-    std::uint64_t retry_ms = 3000;          // first `retry:` sent to every subscriber
-    std::vector<std::string> cors_origins;  // exact origins, or "*" for any
-    std::string publish_token;              // "" = publishing needs no token
-    std::string subscribe_token;            // "" = subscribing needs no token
-    bool access_log = false;                // one info line per request
-};
 
 // Registers every route on `server`. `bus` must outlive `server`; /healthz answers 503 while
 // bus.health() is not ok.

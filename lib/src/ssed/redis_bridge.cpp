@@ -7,7 +7,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cerrno>
-#include <cstdio>
 #include <algorithm>
 #include <optional>
 #include <mutex>
@@ -16,6 +15,8 @@
 #include "redis/conn.hpp"
 #include "redis/envelope.hpp"
 #include "hub/stream_id.hpp"
+#include "base/backoff.hpp"
+#include "base/duration.hpp"
 #include "base/unique_fd.hpp"
 
 namespace ssekit {
@@ -25,12 +26,6 @@ namespace {
 std::uint64_t wall_ms() {
     using namespace std::chrono;
     return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
-
-std::string seconds(std::chrono::steady_clock::duration d) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
-    return buf;
 }
 
 }  // namespace
@@ -174,7 +169,7 @@ struct RedisBridge::Impl {
                     if (lost_at) {
                         reconnects.fetch_add(1, std::memory_order_relaxed);
                         log.warn("redis " + c.endpoint() + ": subscribed again after " +
-                                 seconds(std::chrono::steady_clock::now() - *lost_at) +
+                                 format_duration(std::chrono::steady_clock::now() - *lost_at) +
                                  "; events published in Redis meanwhile were missed by this instance");
                         lost_at.reset();
                     } else {
@@ -223,7 +218,7 @@ struct RedisBridge::Impl {
     }
 
     void run() {
-        auto backoff = o.backoff_initial;
+        Backoff backoff({o.backoff_initial, o.backoff_max});
         std::optional<std::chrono::steady_clock::time_point> lost_at;
         std::uint64_t last_heard_ms = wall_ms();
         std::string last_error;
@@ -233,7 +228,7 @@ struct RedisBridge::Impl {
             subscribed.store(false);
             if (stopping.load()) break;
             if (got) {
-                backoff = o.backoff_initial;
+                backoff.reset();
                 lost_at = std::chrono::steady_clock::now();
                 log.warn(st.message() + "; local subscribers stay connected; reconnecting");
                 last_error.clear();
@@ -243,8 +238,7 @@ struct RedisBridge::Impl {
                 if (st.message() != last_error) log.warn(st.message() + "; retrying");
                 last_error = st.message();
             }
-            if (!wait_or_stop(backoff)) break;
-            backoff = std::min(backoff * 2, o.backoff_max);
+            if (!wait_or_stop(backoff.next())) break;
         }
         report_first(Status::unavailable("redis bridge stopped"));
     }

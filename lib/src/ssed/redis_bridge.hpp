@@ -21,7 +21,7 @@
 // hiredis context) and one publisher connection shared by publish() callers under a mutex.
 //
 // Outage: local subscribers stay connected. The subscriber thread reconnects with capped
-// exponential backoff and re-subscribes; events published in Redis meanwhile are lost for this
+// exponential backoff (base/backoff.hpp, no jitter) and re-subscribes; events published in Redis meanwhile are lost for this
 // instance (pub/sub stores nothing), and the gap is logged with its length. publish() never
 // reports a false success: with Redis unreachable it returns unavailable (ssed answers 503);
 // a PUBLISH whose reply was lost counts as failed too (the publisher may retry: at-least-once).
@@ -67,7 +67,7 @@ namespace ssekit {
 
 struct RedisBridgeOptions {
     RedisEndpoint endpoint;
-    std::string prefix = "sse:";
+    std::string prefix{kDefaultChannelPrefix};
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds publish_timeout{5000};  // reply wait on the publisher connection
     std::chrono::milliseconds ping_interval{5000};    // idle subscriber: PING, then wait this long

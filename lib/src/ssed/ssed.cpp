@@ -12,13 +12,13 @@
 #include <thread>
 #include <utility>
 
-#include "ssed/http_api.hpp"
+#include "base/duration.hpp"
 #include "hub/hub.hpp"
-#include "ssed/redis_bridge.hpp"
 #include "redis/url.hpp"
+#include "ssed/http_api.hpp"
 #include "ssed/http_server.hpp"
-
-extern char **environ;
+#include "ssed/redis_bridge.hpp"
+#include "ssekit/cli.hpp"
 
 namespace ssekit {
 
@@ -29,13 +29,14 @@ Logger::Level SsedOptions::log_level() const {
 }
 
 void bind_ssed_options(CLI::App &app, SsedOptions &o) {
-    app.name("ssed");
-    app.description("ssed: a Server-Sent Events hub. Subscribers GET /events/{topic}, publishers "
-                    "POST /events/{topic}.");
-    app.set_version_flag("-V,--version", std::string("ssed ") + SSEKIT_VERSION);
-    app.footer("Every option can also be set through the environment variable shown (Env:...); "
-               "the command line wins.\n\n" + exit_code_table() + "\nSee ssed(1).");
-    app.get_formatter()->column_width(34);
+    set_help(app, "ssed",
+             "ssed: a Server-Sent Events hub. Subscribers GET /events/{topic}, publishers POST "
+             "/events/{topic}.",
+             "Every option can also be set through the environment variable shown (Env:...); the "
+             "command line wins.",
+             {"ssed -l 127.0.0.1:8080", "ssed -l '[::1]:0' --history 5000 --publish-token s3cret",
+              "ssed --redis redis://127.0.0.1:6379 --redis-mode streams", "SSED_LISTEN=:9000 ssed -q"},
+             "See ssed(1).");
 
     auto sizes = CLI::AsSizeValue(false);  // 64k, 1M, 16MiB: factors of 1024
 
@@ -49,11 +50,11 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
             auto s = parse_listen(v, host, port);
             return s ? std::string() : s.message();
         });
-    net->add_option("--threads", o.threads, "Request threads (publish, health, handshakes; streams never hold one)")
+    net->add_option("--threads", o.threads, "With --redis: threads that wait on Redis for requests")
         ->envname("SSED_THREADS")
         ->capture_default_str()
         ->check(CLI::Range(2, 1024));
-    net->add_option("--cors-origin", o.cors_origins, "Allow this browser Origin (repeatable; * = any)")
+    net->add_option("--cors-origin", o.api.cors_origins, "Allow this browser Origin (repeatable; * = any)")
         ->envname("SSED_CORS_ORIGIN")
         ->delimiter(',');
 
@@ -66,50 +67,94 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
         ->envname("SSED_REDIS_PREFIX")
         ->capture_default_str();
 
-    bus->add_option("--redis-mode", o.redis_mode,
-                    "pubsub: Redis only relays events; streams: each topic is also a capped Redis "
-                    "Stream (--history entries), ids are stream ids, and a resume reads from Redis")
-        ->envname("SSED_REDIS_MODE")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"pubsub", "streams"}));
+    takes_names(bus->add_option("--redis-mode", o.redis_mode,
+                                "pubsub: Redis only relays events; streams: each topic is also a capped Redis "
+                                "Stream (--history entries), ids are stream ids, and a resume reads from Redis")
+                    ->envname("SSED_REDIS_MODE"),
+                redis_mode_names(), o.redis_mode);
 
     auto *auth = app.add_option_group("Access");
-    auth->add_option("--publish-token", o.publish_token, "Bearer token required to publish")
+    auth->add_option("--publish-token", o.api.publish_token, "Bearer token required to publish")
         ->envname("SSED_PUBLISH_TOKEN");
-    auth->add_option("--subscribe-token", o.subscribe_token, "Bearer token required to subscribe and list topics")
+    auth->add_option("--subscribe-token", o.api.subscribe_token, "Bearer token required to subscribe and list topics")
         ->envname("SSED_SUBSCRIBE_TOKEN");
 
     auto *lim = app.add_option_group("Limits");
-    lim->add_option("--history", o.history, "Events kept per topic for Last-Event-ID resume")
+    lim->add_option("--history", o.limits.history, "Events kept per topic for Last-Event-ID resume")
         ->envname("SSED_HISTORY")
         ->capture_default_str();
-    lim->add_option("--max-topics", o.max_topics, "Topics that may exist at once (503 past it)")
+    lim->add_option("--max-topics", o.limits.max_topics, "Topics that may exist at once (503 past it)")
         ->envname("SSED_MAX_TOPICS")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
-    lim->add_option("--max-subscribers", o.max_subscribers, "Subscriber connections at once (503 past it)")
+    lim->add_option("--max-subscribers", o.limits.max_subscribers, "Subscriber connections at once (503 past it)")
         ->envname("SSED_MAX_SUBSCRIBERS")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
-    lim->add_option("--max-backlog", o.max_backlog, "Unsent bytes before a slow subscriber is dropped")
+    lim->add_option("--max-backlog", o.limits.max_backlog_bytes, "Unsent bytes before a slow subscriber is dropped")
         ->envname("SSED_MAX_BACKLOG")
         ->capture_default_str()
         ->transform(sizes);
-    lim->add_option("--max-body", o.max_body, "Largest POST body for one event (413 past it)")
+    lim->add_option("--max-body", o.api.max_body, "Largest POST body for one event (413 past it)")
         ->envname("SSED_MAX_BODY")
         ->capture_default_str()
         ->transform(sizes);
-    lim->add_option("--max-batch-body", o.max_batch_body, "Largest application/x-ndjson batch body (413 past it)")
+    lim->add_option("--max-batch-body", o.api.max_batch_body, "Largest application/x-ndjson batch body (413 past it)")
         ->envname("SSED_MAX_BATCH_BODY")
         ->capture_default_str()
         ->transform(sizes);
 
-    auto *str = app.add_option_group("Streams");
-    str->add_option("--heartbeat", o.heartbeat, "Seconds between comment heartbeats on idle streams; 0 = off")
-        ->envname("SSED_HEARTBEAT")
+    lim->add_option("--max-batch-events", o.api.max_batch_events, "Events in one NDJSON batch (413 past it)")
+        ->envname("SSED_MAX_BATCH_EVENTS")
         ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, o.limits.max_inbox));
+
+    // The front door: what a connection may do before it is a stream (ssed/front_door.hpp).
+    auto *door = app.add_option_group("Connections");
+    door->add_option("--max-head", o.door.max_head, "Largest request line + headers (431 past it)")
+        ->envname("SSED_MAX_HEAD")
+        ->capture_default_str()
+        ->transform(sizes)
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 24));
+    door->add_option("--max-headers", o.door.max_headers, "Header lines in one request (431 past it)")
+        ->envname("SSED_MAX_HEADERS")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{8}, std::size_t{10000}));
+    add_seconds_option(*door, "--head-timeout", o.door.head_timeout,
+                       "Seconds a request's head may take from its first byte (408 past it)")
+        ->envname("SSED_HEAD_TIMEOUT")
+        ->check(CLI::Range(0.1, 3600.0));
+    add_seconds_option(*door, "--body-timeout", o.door.body_timeout,
+                       "Seconds a body may take, plus 1 s per --min-body-rate bytes (408 past it)")
+        ->envname("SSED_BODY_TIMEOUT")
+        ->check(CLI::Range(0.1, 3600.0));
+    door->add_option("--min-body-rate", o.door.min_body_rate, "Bytes per second a long body must keep up")
+        ->envname("SSED_MIN_BODY_RATE")
+        ->capture_default_str()
+        ->transform(sizes)
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+    add_seconds_option(*door, "--idle-timeout", o.door.idle_timeout,
+                       "Seconds an idle keep-alive connection is kept")
+        ->envname("SSED_IDLE_TIMEOUT")
+        ->check(CLI::Range(0.1, 86400.0));
+    add_seconds_option(*door, "--write-timeout", o.door.write_timeout,
+                       "Seconds an answer may go unread before the connection is closed")
+        ->envname("SSED_WRITE_TIMEOUT")
+        ->check(CLI::Range(0.1, 3600.0));
+    door->add_option("--max-connections", o.door.max_connections,
+                     "Connections that are not streams at once (more wait in the backlog)")
+        ->envname("SSED_MAX_CONNECTIONS")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+    door->add_flag("--reuse-port", o.door.reuse_port, "Set SO_REUSEPORT: several ssed may share the port")
+        ->envname("SSED_REUSE_PORT");
+
+    auto *str = app.add_option_group("Streams");
+    add_seconds_option(*str, "--heartbeat", o.limits.heartbeat,
+                       "Seconds between comment heartbeats on idle streams; 0 = off")
+        ->envname("SSED_HEARTBEAT")
         ->check(CLI::Range(0.0, 86400.0));
-    str->add_option("--retry", o.retry, "Reconnection delay (ms) sent as retry: to every subscriber")
+    str->add_option("--retry", o.api.retry_ms, "Reconnection delay (ms) sent as retry: to every subscriber")
         ->envname("SSED_RETRY")
         ->capture_default_str()
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86400000}));
@@ -119,40 +164,20 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
         ->check(CLI::Range(0.0, 3600.0));
 
     auto *q = app.add_flag("-q,--quiet", o.quiet, "Log errors only")->envname("SSED_QUIET");
-    auto *v = app.add_flag("-v,--verbose", o.verbose, "Also log one line per HTTP request")
+    auto *v = app.add_flag("-v,--verbose", o.api.access_log, "Also log one line per HTTP request")
                   ->envname("SSED_VERBOSE");
     auto *d = app.add_flag("-d,--debug", o.debug, "Log debugging detail (implies -v)")->envname("SSED_DEBUG");
     q->excludes(v)->excludes(d);
 }
 
-std::optional<int> parse_ssed_args(CLI::App &app, int argc, const char *const *argv) {
-    try {
-        app.parse(argc, argv);
-        return std::nullopt;
-    } catch (const CLI::ParseError &e) {
-        if (e.get_exit_code() == 0) {  // --help, --version: CLI11 prints them to stdout
-            app.exit(e);
-            return 0;
-        }
-        std::string message = e.what();
-        // Tell a bad SSED_* value (78) from a bad flag (64): parse again without them.
-        std::vector<std::string> ours;
-        for (char **env = environ; env && *env; ++env)
-            if (std::strncmp(*env, "SSED_", 5) == 0) ours.emplace_back(*env, std::strcspn(*env, "="));
-        bool from_env = false;
-        if (!ours.empty()) {
-            for (const auto &name : ours) ::unsetenv(name.c_str());
-            app.clear();
-            try {
-                app.parse(argc, argv);
-                from_env = true;
-            } catch (const CLI::ParseError &) {
-            }
-        }
-        Logger log("ssed");
-        log.error(message + (from_env ? " (from the environment)" : "") + "; see ssed --help");
-        return static_cast<int>(from_env ? Exit::config : Exit::usage);
+Status check_ssed_options(const SsedOptions &o) {
+    if (o.redis_mode == RedisMode::streams && o.redis.empty())
+        return Status::invalid_argument("--redis-mode streams needs --redis URL");
+    if (!o.redis.empty()) {
+        RedisEndpoint endpoint;
+        if (auto s = parse_redis_url(o.redis, endpoint); !s) return s;
     }
+    return Status::ok();
 }
 
 Status parse_listen(std::string_view text, std::string &host, int &port) {
@@ -203,13 +228,6 @@ std::string url_host(const std::string &host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-std::string format_seconds(double s) {
-    std::string v = std::to_string(s);
-    v.erase(v.find_last_not_of('0') + 1);
-    if (!v.empty() && v.back() == '.') v.pop_back();
-    return v + " s";
-}
-
 // Stops the server and joins its thread on every way out of run_ssed.
 class Listener {
 public:
@@ -237,14 +255,17 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
               std::ostream &out) {
     std::string host;
     int port = 0;
-    if (auto s = parse_listen(o.listen, host, port); !s) {
-        log.error(s.message());
+    Status checked = check_ssed_options(o);
+    if (checked) checked = parse_listen(o.listen, host, port);
+    if (!checked) {
+        log.error(checked.message());
         return Exit::usage;
     }
     rlim_t fd_limit = raise_nofile_limit(log);
     // Past the descriptor limit accept() fails and clients hang; a 503 is better, so keep
     // --max-subscribers below it, with room for the pool's and the publishers' connections.
-    std::size_t max_subscribers = o.max_subscribers;
+    HubLimits limits = o.limits;
+    std::size_t &max_subscribers = limits.max_subscribers;
     bool capped = false;
     if (fd_limit != RLIM_INFINITY) {
         std::size_t reserve = 2 * o.threads + 64;
@@ -255,17 +276,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
         }
     }
 
-    HubLimits limits;
-    limits.history = o.history;
-    limits.max_topics = o.max_topics;
-    limits.max_subscribers = max_subscribers;
-    limits.max_backlog_bytes = o.max_backlog;
-    limits.heartbeat = std::chrono::milliseconds(static_cast<long long>(o.heartbeat * 1000));
-    const bool streams = o.redis_mode == "streams";
-    if (streams && o.redis.empty()) {
-        log.error("--redis-mode streams needs --redis URL");
-        return Exit::usage;
-    }
+    const bool streams = o.redis_mode == RedisMode::streams;
     limits.stream_ids = streams;
     Hub hub(limits, log);
 
@@ -276,13 +287,13 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
     std::string bus_name = "memory";
     if (!o.redis.empty()) {
         RedisBridgeOptions ro;
-        if (auto s = parse_redis_url(o.redis, ro.endpoint); !s) {
+        if (auto s = parse_redis_url(o.redis, ro.endpoint); !s) {  // check_ssed_options passed it
             log.error(s.message());
             return Exit::usage;
         }
         ro.prefix = o.redis_prefix;
-        ro.mode = streams ? RedisMode::streams : RedisMode::pubsub;
-        ro.history = std::max<std::size_t>(o.history, 1);
+        ro.mode = o.redis_mode;
+        ro.history = std::max<std::size_t>(limits.history, 1);
         redis.emplace(hub, ro, log);
         if (auto s = redis->start(); !s) {
             log.error("redis " + ro.endpoint.display() + ": " + s.message());
@@ -294,19 +305,13 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
 
     // The front door handles requests on its own thread when the bus never blocks (a publish
     // into the Hub is O(1)); with Redis, a publish waits for Redis, so --threads workers do.
-    DoorLimits door;
+    DoorLimits door = o.door;
     door.workers = redis ? o.threads : 0;
     HttpServer server(
         door, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); },
         [&hub](std::uint64_t ticket) { hub.cancel(ticket); }, log);
-    ApiOptions api;
-    api.max_body = o.max_body;
-    api.max_batch_body = o.max_batch_body;
-    api.retry_ms = o.retry;
-    api.cors_origins = o.cors_origins;
-    api.publish_token = o.publish_token;
-    api.subscribe_token = o.subscribe_token;
-    api.access_log = o.verbose || o.debug;
+    ApiOptions api = o.api;
+    api.access_log = api.access_log || o.debug;  // -d implies -v
     // The one place that knows which bus is in use; the API only sees a Bus.
     Bus &bus = redis ? static_cast<Bus &>(*redis) : hub;
     install_http_api(server, bus, api, log);
@@ -319,17 +324,17 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
     Listener listener(server);
     std::string url = "http://" + url_host(host) + ":" + std::to_string(bound);
     out << url << '\n' << std::flush;
-    log.info("ready on " + url + " (bus: " + bus_name + "; history " + std::to_string(o.history) +
-             " per topic; max " + std::to_string(o.max_topics) + " topics, " +
+    log.info("ready on " + url + " (bus: " + bus_name + "; history " + std::to_string(limits.history) +
+             " per topic; max " + std::to_string(limits.max_topics) + " topics, " +
              std::to_string(max_subscribers) + " subscribers" +
              (capped ? " (capped by the descriptor limit)" : "") + "; backlog " +
-             std::to_string(o.max_backlog) + " B; body " + std::to_string(o.max_body) + " B, batch " +
-             std::to_string(o.max_batch_body) + " B; heartbeat " +
-             (o.heartbeat > 0 ? format_seconds(o.heartbeat) : std::string("off")) + "; " +
+             std::to_string(limits.max_backlog_bytes) + " B; body " + std::to_string(api.max_body) + " B, batch " +
+             std::to_string(api.max_batch_body) + " B; heartbeat " +
+             (limits.heartbeat.count() > 0 ? format_duration(limits.heartbeat) : std::string("off")) + "; " +
              std::to_string(o.threads) + " threads; descriptor limit " +
              (fd_limit == RLIM_INFINITY ? std::string("unlimited") : std::to_string(fd_limit)) +
-             (o.publish_token.empty() ? "" : "; publish token required") +
-             (o.subscribe_token.empty() ? "" : "; subscribe token required") + ")");
+             (api.publish_token.empty() ? "" : "; publish token required") +
+             (api.subscribe_token.empty() ? "" : "; subscribe token required") + ")");
 
     while (!stop.load() && !listener.done())
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -349,7 +354,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
         std::chrono::steady_clock::now() - begin);
     auto left = std::max(budget - spent, std::chrono::milliseconds(100));
     // Spread reconnections over [retry, retry + max(retry, 1 s)]: a restart is no thundering herd.
-    auto base = std::chrono::milliseconds(o.retry);
+    auto base = std::chrono::milliseconds(api.retry_ms);
     hub.drain(base, std::max(base, std::chrono::milliseconds(1000)), left);
     HubStats st = hub.stats();
     log.info("stopped after " + std::to_string(st.published) + " events published, " +

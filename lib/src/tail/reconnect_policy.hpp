@@ -15,6 +15,7 @@
 //    reconnection time or the cap.
 //  - Reconnection times above one day are taken as one day, so a huge `retry:` cannot
 //    overflow a clock.
+// The doubling, cap and jitter are base/backoff.hpp's; this class adds the reconnection time.
 // The random source is injected (a function returning a value in [0, 1)); tests pass a fixed one.
 // Not thread-safe: one policy per followed URL, used by one thread.
 #pragma once
@@ -22,13 +23,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <functional>
+
+#include "base/backoff.hpp"
 
 namespace ssekit {
 
 class ReconnectPolicy {
 public:
-    using Random = std::function<double()>;  // uniform in [0, 1)
+    using Random = Backoff::Random;  // uniform in [0, 1)
 
     static constexpr std::uint64_t default_reconnection_ms = 3000;
     static constexpr std::uint64_t default_cap_ms = 30000;
@@ -36,32 +38,28 @@ public:
     static constexpr double jitter_fraction = 0.25;
     static constexpr std::uint64_t max_reconnection_ms = 24ull * 60 * 60 * 1000;
 
-    // `random` defaults to a std::mt19937_64 seeded from std::random_device.
+    // `random` defaults to Backoff's (seeded from std::random_device on first use).
     explicit ReconnectPolicy(std::uint64_t reconnection_ms = default_reconnection_ms,
                              std::uint64_t cap_ms = default_cap_ms, Random random = {});
 
     // A `retry:` field (or --retry): the new reconnection time.
-    void set_reconnection_time(std::uint64_t ms) { reconnection_ms_ = std::min(ms, max_reconnection_ms); }
-    std::uint64_t reconnection_time() const { return reconnection_ms_; }
+    void set_reconnection_time(std::uint64_t ms) {
+        backoff_.set_initial(std::chrono::milliseconds(std::min(ms, max_reconnection_ms)));
+    }
+    std::uint64_t reconnection_time() const { return static_cast<std::uint64_t>(backoff_.initial().count()); }
 
     // The current connection delivered bytes: the server is reachable, so backoff restarts.
-    void connected() { failures_ = 0; }
+    void connected() { backoff_.reset(); }
 
     // A connection ended or an attempt failed. `delivered` says whether it delivered any bytes
     // (if so the backoff restarts first). Returns the wait before the next attempt.
     std::chrono::milliseconds next_delay(bool delivered);
 
-    // The wait before jitter for the next attempt, given the failures so far.
-    std::uint64_t base_delay_ms() const;
-
     // Attempts in a row that delivered nothing.
-    unsigned failures() const { return failures_; }
+    unsigned failures() const { return backoff_.steps(); }
 
 private:
-    std::uint64_t reconnection_ms_;
-    std::uint64_t cap_ms_;
-    Random random_;
-    unsigned failures_ = 0;
+    Backoff backoff_;  // initial = the reconnection time, floor = min_backoff_ms
 };
 
 }  // namespace ssekit

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstring>
 #include <mutex>
 
+#include "base/duration.hpp"
 #include "ssekit/parser.hpp"
 #include "tail/reconnect_policy.hpp"
 
@@ -49,12 +49,6 @@ std::string mime_essence(std::string_view content_type) {
 }
 
 std::string header_name(std::string_view header) { return lower(trim(header.substr(0, header.find(':')))); }
-
-std::string seconds(std::chrono::milliseconds d) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(d.count()) / 1000.0);
-    return buf;
-}
 
 }  // namespace
 
@@ -249,7 +243,7 @@ struct SseClient::Impl {
         auto delay = s.policy.next_delay(delivered);
         s.state = Stream::State::waiting;
         s.reconnect_at = Clock::now() + delay;
-        std::string m = s.url + ": " + why + "; reconnecting in " + seconds(delay);
+        std::string m = s.url + ": " + why + "; reconnecting in " + format_duration(delay);
         if (warn) log.warn(m);
         else log.info(m);
     }
@@ -290,7 +284,7 @@ struct SseClient::Impl {
 
         const bool delivered = s.body_bytes > 0;
         if (s.idle_fired) {
-            std::string why = "no data for " + seconds(opts.idle_timeout);
+            std::string why = "no data for " + format_duration(opts.idle_timeout);
             if (!opts.reconnect) return finish_url(s, Status::unavailable(s.url + ": " + why));
             return schedule(s, delivered, why, true);
         }

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/duration.hpp"
+#include "ssekit/cli.hpp"
 #include "tail/sse_client.hpp"
 #include "tail/tail_output.hpp"
 
@@ -59,7 +61,9 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
     return true;
 }
 
-Status check_options(const TailOptions &o) {
+}  // namespace
+
+Status check_tail_options(const TailOptions &o) {
     Formatter f;
     if (Status s = Formatter::parse(o.format, f); !s) return s;
     if (o.match) {
@@ -83,6 +87,8 @@ Status check_options(const TailOptions &o) {
     return Status::ok();
 }
 
+namespace {
+
 // Writes all of `bytes` to `fd`. EPIPE and other errors are told apart by errno.
 bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t &stop) {
     while (!bytes.empty()) {
@@ -101,35 +107,15 @@ bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t 
     return true;
 }
 
-// CLI11's Range prints DBL_MAX in full; these say what is wanted in words.
-CLI::Validator seconds_at_least(bool allow_zero) {
-    return CLI::Validator(
-        [allow_zero](std::string &v) -> std::string {
-            double d = 0;
-            if (!CLI::detail::lexical_cast(v, d) || !std::isfinite(d) || d < 0 || (!allow_zero && d == 0))
-                return allow_zero ? "must be a number of seconds, 0 or more, not '" + v + "'"
-                                  : "must be a number of seconds above 0, not '" + v + "'";
-            return {};
-        },
-        "", "seconds");
-}
-
-CLI::Validator whole_number(std::uint64_t min) {
-    return CLI::Validator(
-        [min](std::string &v) -> std::string {
-            std::uint64_t n = 0;
-            if (v.empty() || v[0] == '-' || !CLI::detail::lexical_cast(v, n) || n < min)
-                return "must be a whole number, " + std::to_string(min) + " or more, not '" + v + "'";
-            return {};
-        },
-        "", "whole number");
-}
-
 }  // namespace
 
 void bind_tail_options(CLI::App &app, TailOptions &o) {
-    app.name("sse-tail");
-    app.description("sse-tail: follow Server-Sent Events streams and print their events");
+    set_help(app, "sse-tail", "sse-tail: follow Server-Sent Events streams and print their events", "",
+             {"sse-tail http://127.0.0.1:8080/events/news",
+              "sse-tail -n 1 -m '^done$' -W 60 http://127.0.0.1:8080/events/jobs",
+              "sse-tail -f json http://127.0.0.1:8080/events/a http://127.0.0.1:8080/events/b",
+              "sse-tail -f '{event}: {data}' -e price http://127.0.0.1:8080/events/prices"},
+             "See sse-tail(1).");
     app.add_option("URL", o.urls, "Event-stream URL(s) to follow (http or https)")->required();
     app.add_option("-H,--header", o.headers, "Extra request header, repeatable")->type_name("'NAME: VALUE'");
     app.add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
@@ -156,35 +142,10 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
     app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr")->excludes(quiet);
     app.add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
-    app.set_version_flag("-V,--version", std::string("sse-tail ") + SSEKIT_VERSION);
-    app.footer("\n" + exit_code_table() + "\nSee sse-tail(1).");
 }
 
-std::optional<Exit> parse_tail_args(CLI::App &app, TailOptions &opts, std::vector<std::string> args,
-                                    std::ostream &out) {
-    const Logger log("sse-tail");
-    std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
-    try {
-        app.parse(args);
-    } catch (const CLI::ParseError &e) {
-        if (e.get_exit_code() == 0) {  // --help, --version
-            std::ostringstream err;
-            app.exit(e, out, err);
-            return Exit::ok;
-        }
-        log.error(std::string(e.what()) + " (see sse-tail --help)");
-        return Exit::usage;
-    }
-    if (Status s = check_options(opts); !s) {
-        log.error(s.message() + " (see sse-tail --help)");
-        return Exit::usage;
-    }
-    return std::nullopt;
-}
-
-Logger tail_logger(const TailOptions &opts) {
-    Logger::Level level = opts.quiet ? Logger::Level::quiet : opts.verbose ? Logger::Level::info : Logger::Level::warn;
-    return Logger("sse-tail", level);
+Logger::Level TailOptions::log_level() const {
+    return quiet ? Logger::Level::quiet : verbose ? Logger::Level::info : Logger::Level::warn;
 }
 
 Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {
@@ -258,9 +219,7 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     case SseClient::End::interrupted:
         return Exit::ok;
     case SseClient::End::timed_out: {
-        char secs[32];
-        std::snprintf(secs, sizeof secs, "%g", *opts.timeout_s);
-        log.warn(std::string("timed out after ") + secs + " s (--timeout)");
+        log.warn("timed out after " + format_duration(std::chrono::duration<double>(*opts.timeout_s)) + " (--timeout)");
         return Exit::timeout;
     }
     case SseClient::End::finished:

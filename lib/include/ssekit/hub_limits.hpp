@@ -1,0 +1,31 @@
+// A note on the hub's limits.
+//
+// HubLimits is a plain value: the sizes and intervals the in-process Hub (hub/hub.hpp, internal)
+// is built with. It is public, and only it, so that ssed's options (ssed.hpp) can embed it and
+// every default lives here once; the Hub itself, its threads and sockets stay internal.
+// No behaviour, no ownership; copy it freely.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace ssekit {
+
+struct HubLimits {
+    std::size_t history = 1000;                     // frames kept per topic for resume
+    std::size_t max_topics = 10000;                 // topics that may exist at once
+    std::size_t max_subscribers = 100000;           // subscriber connections at once
+    std::size_t max_backlog_bytes = 1 << 20;        // unsent bytes before a subscriber is dropped
+    std::chrono::milliseconds heartbeat{15000};     // comment heartbeat interval (0 = off)
+    std::chrono::milliseconds adopt_timeout{10000}; // a ticket neither adopted nor cancelled is dropped
+    // Frames published but not yet fanned out by the streaming thread; past this, publish
+    // returns unavailable (ssed answers 503, sse-pub backs off and retries) rather than let
+    // memory grow without bound while the streamer is behind. 64 Ki frames is well over a
+    // second of fan-out at any subscriber count, and the bench measured 280 MB of RSS with
+    // the earlier bound of 1 Mi frames under an open-loop burst.
+    std::size_t max_inbox = 1 << 16;
+    // Streams mode (hub/hub.hpp): drop events whose stream id does not increase per topic.
+    bool stream_ids = false;
+};
+
+}  // namespace ssekit
