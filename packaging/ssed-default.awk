@@ -50,7 +50,7 @@ function option_line(text) {
     else wrapped = $0  # a long option line: its (Env:NAME) may come on the next line
     next
 }
-wrapped != "" && /^[[:space:]]+\(Env:[A-Za-z0-9_]+\)/ {
+wrapped != "" && /^ +[^ -]/ && /[(]Env:[A-Za-z0-9_]+[)]/ {
     line = $0; sub(/^[[:space:]]+/, " ", line)
     option_line(wrapped line)
     wrapped = ""

@@ -125,14 +125,14 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
         ->envname("SSED_HEAD_TIMEOUT")
         ->check(CLI::Range(0.1, 3600.0));
     add_seconds_option(*door, "--body-timeout", o.door.body_timeout,
-                       "Seconds a body may take, plus 1 s per --min-body-rate bytes (408 past it)")
+                       "Seconds of grace for a body, then --min-body-rate counts (408)")
         ->envname("SSED_BODY_TIMEOUT")
         ->check(CLI::Range(0.1, 3600.0));
     door->add_option("--min-body-rate", o.door.min_body_rate, "Bytes per second a long body must keep up")
         ->envname("SSED_MIN_BODY_RATE")
         ->capture_default_str()
         ->transform(sizes)
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+        ->check(CLI::PositiveNumber);
     add_seconds_option(*door, "--idle-timeout", o.door.idle_timeout,
                        "Seconds an idle keep-alive connection is kept")
         ->envname("SSED_IDLE_TIMEOUT")
