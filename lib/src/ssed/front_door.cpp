@@ -37,9 +37,11 @@ constexpr std::uint64_t kFirstConnId = 16;
 constexpr std::size_t kReadChunk = 64 * 1024;
 // Requests one connection may have answered in a row before others get a turn.
 constexpr int kRequestsPerTurn = 64;
-// How long a closing connection's unread input is drained, so the answer is not destroyed by
-// a reset (the lingering close of RFC 9112 §9.6).
+// How long, and how much of, a closing connection's unread input is drained, so the answer is
+// not destroyed by a reset (the lingering close of RFC 9112 §9.6); a client that goes on
+// sending past either is cut off.
 constexpr std::chrono::milliseconds kLinger{2000};
+constexpr std::size_t kLingerBytes = 4 << 20;
 constexpr std::chrono::milliseconds kTick{100};
 // How long stop() lets requests in progress finish.
 constexpr std::chrono::milliseconds kStopGrace{1000};
@@ -99,6 +101,7 @@ struct Conn {
     std::string pending;                 // bytes read past a complete request: the next one
     std::string out;                     // answer bytes not yet written
     std::size_t out_off = 0;
+    std::size_t lingered = 0;            // bytes discarded while lingering
     Clock::time_point deadline;          // of the current phase (see check_deadlines)
     Clock::time_point body_start;
 };
@@ -116,6 +119,7 @@ const char *reason_phrase(int status) {
     case 413: return "Payload Too Large";
     case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
+    case 505: return "HTTP Version Not Supported";
     case 503: return "Service Unavailable";
     default: return "Error";
     }
@@ -396,7 +400,7 @@ void FrontDoor::Impl::progress(Conn &c) {
             break;
         case Conn::Phase::lingering: {
             ssize_t n = ::recv(c.fd.get(), buf.data(), buf.size(), 0);
-            if (n > 0) break;
+            if (n > 0 && (c.lingered += static_cast<std::size_t>(n)) <= kLingerBytes) break;
             if (n < 0 && errno == EINTR) break;
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
             close(c);  // EOF or error: the client has our answer

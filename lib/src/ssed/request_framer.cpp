@@ -99,6 +99,7 @@ int RequestFramer::on_url(http_parser *p, const char *at, std::size_t n) {
 
 int RequestFramer::on_header_field(http_parser *p, const char *at, std::size_t n) {
     RequestFramer &f = self(p);
+    if (f.state_ != State::head) return 0;  // a chunked body's trailer: framing only, dropped
     if (f.head_.headers.empty() || f.in_value_) {
         if (f.head_.headers.size() >= f.limits_.max_headers)
             return f.fail(431, "more than " + std::to_string(f.limits_.max_headers) + " header lines");
@@ -111,6 +112,7 @@ int RequestFramer::on_header_field(http_parser *p, const char *at, std::size_t n
 
 int RequestFramer::on_header_value(http_parser *p, const char *at, std::size_t n) {
     RequestFramer &f = self(p);
+    if (f.state_ != State::head) return 0;
     f.in_value_ = true;
     if (!f.head_.headers.empty()) f.head_.headers.back().second.append(at, n);
     return 0;
@@ -118,6 +120,11 @@ int RequestFramer::on_header_value(http_parser *p, const char *at, std::size_t n
 
 int RequestFramer::on_headers_complete(http_parser *p) {
     RequestFramer &f = self(p);
+    if (p->http_major != 1 || p->http_minor > 1) {
+        f.fail(505, "HTTP version " + std::to_string(p->http_major) + "." + std::to_string(p->http_minor) +
+                        " not supported");
+        return 3;  // not 1 or 2, which mean "no body" / "upgrade" here
+    }
     RequestHead &h = f.head_;
     h.method = http_method_str(static_cast<http_method>(p->method));
     h.http_major = p->http_major;

@@ -16,13 +16,15 @@
 //   - the body at most the limit the head check gives (RequestFramer::set_body_limit, called
 //     once the head is complete: the limit depends on the request, e.g. an NDJSON batch may be
 //     larger): past it, Verdict 413.
-// A syntax error is Verdict 400 (a bad method or version, a bad Content-Length, CL with TE).
+// A syntax error is Verdict 400 (a bad method, a bad Content-Length, CL with TE); a version other
+// than HTTP/1.0 or 1.1 is 505.
 //
 // After a complete request, feed() stops (the rest of the bytes are the next, pipelined
 // request) until next() is called. The request is handed on in canonical form: the same
 // method, target, version and headers, minus Transfer-Encoding, Content-Length and Expect,
-// plus "Content-Length: N" for the decoded body: so the parser behind us (cpp-httplib) sees
-// exactly what we framed, and nothing it could read differently.
+// plus "Content-Length: N" for the decoded body (a chunked body's trailer is dropped): so the
+// parser behind us (cpp-httplib) sees exactly what we framed, and nothing it could read
+// differently.
 //
 // Not thread-safe; one framer per connection.
 #pragma once
@@ -82,7 +84,7 @@ public:
     State state() const { return state_; }
     // Whether any byte of the current request has been seen (an idle keep-alive has none).
     bool started() const { return started_; }
-    // 400, 413 or 431 once failed; a short reason for the error body.
+    // 400, 413, 431 or 505 once failed; a short reason for the error body.
     int verdict() const { return verdict_; }
     const std::string &reason() const { return reason_; }
 
