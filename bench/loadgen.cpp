@@ -68,6 +68,8 @@ struct Options {
     double duration = 5;
     double drain_timeout = 30;
     int settle_ms = 200; // pause between "all subscribed" and the first publish
+    int hold_slow = 0;   // connections that drip a never-ending request head (slow-loris)
+    int hold_idle = 0;   // connections that connect and say nothing (idle keep-alives)
     std::string label;
 };
 
@@ -78,7 +80,8 @@ struct Options {
         "usage: sse-loadgen fanout|latency|idle --url http://127.0.0.1:PORT\n"
         "         [--sub-path P] [--pub-path P] [--subs N] [--connect-inflight N]\n"
         "         [--connect-timeout S] [--publishers K] [--rate R] [--window W] [--duration S]\n"
-        "         [--drain-timeout S] [--settle-ms MS] [--label NAME]\n",
+        "         [--drain-timeout S] [--settle-ms MS] [--hold-slow N] [--hold-idle N]\n"
+        "         [--label NAME]\n",
         why);
     std::exit(64);
 }
@@ -135,6 +138,10 @@ Options parse_args(int argc, char **argv) {
             o.drain_timeout = parse_number("--drain-timeout", v);
         } else if (k == "--settle-ms") {
             o.settle_ms = static_cast<int>(parse_number("--settle-ms", v));
+        } else if (k == "--hold-slow") {
+            o.hold_slow = static_cast<int>(parse_number("--hold-slow", v));
+        } else if (k == "--hold-idle") {
+            o.hold_idle = static_cast<int>(parse_number("--hold-idle", v));
         } else if (k == "--label") {
             o.label = v;
         } else {
@@ -233,7 +240,7 @@ class Histogram {
 // Connections
 // ------------------------------------------------------------------------------------------
 
-enum class Kind : std::uint32_t { sub = 1, pub = 2, signal = 3 };
+enum class Kind : std::uint32_t { sub = 1, pub = 2, signal = 3, hold = 4 };
 
 std::uint64_t tag(Kind k, std::size_t index) {
     return (std::uint64_t(k) << 32) | index;
@@ -333,6 +340,16 @@ struct Pub {
     bool head_done = false;
     bool close_after = false;
     std::int64_t next_n = 0; // this publisher's next event index
+    std::int64_t sent_ns = 0; // when the request in flight was sent (its round trip)
+};
+
+// A connection held open against the server while it works: a slow-loris head that drips a
+// header line every second and never ends, or an idle connection that says nothing. Reopened
+// whenever the server closes it, so the count stays what was asked for.
+struct Hold {
+    int fd = -1;
+    bool slow = false;
+    bool connected = false;
 };
 
 int make_socket() {
@@ -379,6 +396,8 @@ class LoadGen {
             if (s.fd >= 0) close(s.fd);
         for (auto &p : pubs_)
             if (p.fd >= 0) close(p.fd);
+        for (auto &h : holds_)
+            if (h.fd >= 0) close(h.fd);
         close(sigfd_);
         close(ep_);
     }
@@ -386,6 +405,7 @@ class LoadGen {
     LoadGen &operator=(const LoadGen &) = delete;
 
     int run() {
+        start_holds();
         connect_subscribers();
         if (o_.mode == "idle") {
             print_connected();
@@ -437,6 +457,7 @@ class LoadGen {
             }
             for (int i = 0; i < n; ++i)
                 dispatch(evs[static_cast<std::size_t>(i)]);
+            if (!holds_.empty() && now_ns() >= next_drip_ns_) drip();
             if (publishing_) pump_publishers();
         }
     }
@@ -448,6 +469,8 @@ class LoadGen {
             on_sub(idx, ev.events);
         else if (kind == Kind::pub)
             on_pub(idx, ev.events);
+        else if (kind == Kind::hold)
+            on_hold(idx, ev.events);
         else
             on_signal();
     }
@@ -456,6 +479,63 @@ class LoadGen {
         signalfd_siginfo si{};
         while (read(sigfd_, &si, sizeof si) == sizeof si)
             stop_ = true;
+    }
+
+    // ---- held connections ---------------------------------------------------------------
+
+    void start_holds() {
+        holds_.resize(static_cast<std::size_t>(o_.hold_slow + o_.hold_idle));
+        for (std::size_t i = 0; i < holds_.size(); ++i) {
+            holds_[i].slow = i < static_cast<std::size_t>(o_.hold_slow);
+            open_hold(i);
+        }
+        next_drip_ns_ = now_ns() + 1000000000LL;
+        // Let them all get in before the measured part starts.
+        loop_until([&] { return std::all_of(holds_.begin(), holds_.end(), [](const Hold &h) { return h.connected; }); },
+                   now_ns() + std::int64_t(o_.connect_timeout * 1e9));
+    }
+
+    void open_hold(std::size_t i) {
+        Hold &h = holds_[i];
+        h.connected = false;
+        h.fd = make_socket();
+        if (h.fd < 0) die("socket");
+        if (connect(h.fd, reinterpret_cast<const sockaddr *>(&addr_), sizeof addr_) < 0 && errno != EINPROGRESS)
+            die("connect");
+        add(h.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, tag(Kind::hold, i));
+    }
+
+    void on_hold(std::size_t i, std::uint32_t events) {
+        Hold &h = holds_[i];
+        if (!h.connected && (events & EPOLLOUT) && !(events & (EPOLLERR | EPOLLHUP))) {
+            h.connected = true;
+            mod(h.fd, EPOLLIN | EPOLLRDHUP, tag(Kind::hold, i));
+            if (h.slow) {
+                std::string head = "GET " + o_.sub_path + "-hold HTTP/1.1\r\nHost: " + o_.host + "\r\n";
+                (void)!send(h.fd, head.data(), head.size(), MSG_NOSIGNAL);
+            }
+            return;
+        }
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            // The server answered (408) or closed: open another in its place.
+            ssize_t n = read(h.fd, buf_.data(), buf_.size());
+            if (n > 0 && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
+            epoll_ctl(ep_, EPOLL_CTL_DEL, h.fd, nullptr);
+            close(h.fd);
+            ++hold_reopened_;
+            open_hold(i);
+        }
+    }
+
+    void drip() {
+        next_drip_ns_ = now_ns() + 1000000000LL;
+        static const char line[] = "X-Drip: 1\r\n";
+        for (auto &h : holds_)
+            if (h.slow && h.connected) (void)!send(h.fd, line, sizeof line - 1, MSG_NOSIGNAL);
+    }
+
+    std::size_t holds_connected() const {
+        return std::size_t(std::count_if(holds_.begin(), holds_.end(), [](const Hold &h) { return h.connected; }));
     }
 
     // ---- subscribers --------------------------------------------------------------------
@@ -728,6 +808,7 @@ class LoadGen {
         p.in.clear();
         p.head_done = false;
         p.st = PubState::writing;
+        p.sent_ns = now_ns();
         ++sent_;
         flush_pub(i);
     }
@@ -798,6 +879,7 @@ class LoadGen {
         bool complete = p.body_chunked ? p.in.find("0\r\n\r\n") != std::string::npos
                                        : p.in.size() >= p.body_need;
         if (!complete) return;
+        rtt_hist_.add(now_ns() - p.sent_ns);
         if (p.close_after) {
             p.st = PubState::idle; // not in flight any more: no error on reconnect
             close(p.fd);
@@ -912,7 +994,8 @@ class LoadGen {
             "\"duplicates\":%llu,\"out_of_order\":%llu,\"framing_errors\":%llu,"
             "\"deliveries_per_s\":%.0f,\"lat_samples\":%llu,\"lat_p50_ms\":%.3f,\"lat_p99_ms\":%."
             "3f,"
-            "\"lat_max_ms\":%.3f,\"loadgen_cpu_s\":%.3f,\"interrupted\":%s}\n",
+            "\"lat_max_ms\":%.3f,\"pub_rtt_p50_ms\":%.3f,\"pub_rtt_p99_ms\":%.3f,\"pub_rtt_max_ms\":%.3f,"
+            "\"held\":%zu,\"hold_reopened\":%llu,\"loadgen_cpu_s\":%.3f,\"interrupted\":%s}\n",
             o_.mode.c_str(), o_.label.c_str(), o_.subs, static_cast<unsigned long long>(subs_ok_),
             static_cast<unsigned long long>(subs_failed_),
             static_cast<unsigned long long>(subs_timed_out_),
@@ -927,7 +1010,8 @@ class LoadGen {
             static_cast<unsigned long long>(ooo), static_cast<unsigned long long>(framing_errors_),
             deliver_s_ > 0 ? double(deliveries_) / deliver_s_ : 0.0,
             static_cast<unsigned long long>(hist_.count()), hist_.quantile_ms(0.50),
-            hist_.quantile_ms(0.99), hist_.max_ms(), own_cpu_s(),
+            hist_.quantile_ms(0.99), hist_.max_ms(), rtt_hist_.quantile_ms(0.50), rtt_hist_.quantile_ms(0.99),
+            rtt_hist_.max_ms(), holds_connected(), static_cast<unsigned long long>(hold_reopened_), own_cpu_s(),
             stop_ && o_.mode != "idle" ? "true" : "false");
         std::fflush(stdout);
     }
@@ -952,6 +1036,10 @@ class LoadGen {
     std::uint64_t deliveries_ = 0, duplicates_ = 0, framing_errors_ = 0;
     std::int64_t recv_realtime_ = 0, recv_mono_ = 0, last_delivery_ns_ = 0;
     Histogram hist_;
+    Histogram rtt_hist_;  // publish request round trips
+    std::vector<Hold> holds_;
+    std::int64_t next_drip_ns_ = 0;
+    std::uint64_t hold_reopened_ = 0;
 };
 
 } // namespace

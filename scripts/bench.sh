@@ -184,6 +184,14 @@ for r in $(seq "$rounds"); do
       --rate 100 --duration "$duration"
     # One subscriber: the cost of the publish path itself (HTTP request, hand-off, one write).
     run_load "$s" publish1 "pub1r$r" latency --subs 1 --publishers 4 --rate 2000 --duration "$duration"
+    # A publisher's round trip while 1,000 slow-loris heads (a header line a second, never
+    # ending) and 500 silent connections are held open against the server.
+    run_load "$s" besieged "siege$r" latency --subs 1 --publishers 1 --rate 200 --duration "$duration" \
+      --hold-slow 1000 --hold-idle 500
+    # Open loop: the publishers send as fast as they are answered, nothing holds them back but the
+    # server; delivery latency shows how far behind the server lets its queues grow.
+    run_load "$s" openloop1000 "open1000r$r" fanout --subs 1000 --connect-inflight 100 --publishers 4 \
+      --window 0 --duration "$duration"
   done
 done
 for s in "${servers[@]}"; do use "$s"; stop_server; done
@@ -289,7 +297,19 @@ def us_per_publish(server):
                    if r["result"].get("published")])
 
 a, b = us_per_publish("ssed"), us_per_publish("nchan")
-row("server CPU per publish, 1 sub x 2,000 ev/s (us)", a, b, "info", None)
+row("server CPU per publish, 1 sub x 2,000 ev/s (us)", a, b, "<= 0.5x nchan",
+    None if a is None or b is None else a <= 0.5 * b)
+a, b = field("ssed", "besieged", "pub_rtt_p99_ms"), field("nchan", "besieged", "pub_rtt_p99_ms")
+row("publish round trip p99 ms, 1,000 slow-loris + 500 idle held", a, b, "<= 5 ms",
+    None if a is None else a <= 5.0)
+row("  same: connections held at the end (of 1,500)", field("ssed", "besieged", "held"),
+    field("nchan", "besieged", "held"), "info", None)
+row("  same: publish round trip p50 ms", field("ssed", "besieged", "pub_rtt_p50_ms"),
+    field("nchan", "besieged", "pub_rtt_p50_ms"), "info", None)
+a, b = field("ssed", "openloop1000", "lat_p99_ms"), field("nchan", "openloop1000", "lat_p99_ms")
+row("open-loop publishing, 1,000 subs: delivery p99 ms", a, b, "<= 100 ms", None if a is None else a <= 100.0)
+row("  same: deliveries/s, and publishes answered 503", field("ssed", "openloop1000", "deliveries_per_s"),
+    field("nchan", "openloop1000", "deliveries_per_s"), "info", None)
 for key, label in (("lat_p50_ms", "p50"), ("lat_p99_ms", "p99"), ("lat_max_ms", "max")):
     a, b = field("ssed", "latency100", key), field("nchan", "latency100", key)
     row(f"latency {label} ms, 100 subs x 100 ev/s", a, b, "<= nchan" if key != "lat_max_ms" else "info",
