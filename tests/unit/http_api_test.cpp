@@ -403,6 +403,21 @@ TEST(HttpApi, SubscriberAndTopicLimitsAnswer503) {
     post(*c, "/events/v", "x", 503);
 }
 
+TEST(HttpApi, ABusyHubAnswers503WithRetryAfter) {
+    HubLimits limits;
+    limits.max_inbox_deliveries = 0;  // always behind: see Hub's test of the same
+    Ssed ssed({}, limits);
+    auto c = ssed.client();
+    auto r = c->Post("/events/t", "x", "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+    r = c->Post("/events/t", "{\"data\":\"x\"}\n", "application/x-ndjson");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+}
+
 TEST(HttpApi, ASubscriberThatLeavesBeforeTheHandOffFreesItsSlot) {
     HubLimits limits;
     limits.max_subscribers = 1;

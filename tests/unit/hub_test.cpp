@@ -108,6 +108,25 @@ TEST(Hub, RefusesBadTopicsAndFieldsThatWouldBreakTheStream) {
     EXPECT_EQ(hub.stats().topics, 0u);
 }
 
+TEST(Hub, APublishWhileDeliveryIsBehindIsRefusedWithARetryHint) {
+    // A bound of 0 deliveries: the hub counts itself behind from the start (the plumbing of
+    // backpressure; how far behind is measured by scripts/bench.sh).
+    HubLimits limits = quiet();
+    limits.max_inbox_deliveries = 0;
+    Hub hub(limits, Logger("test"));
+    PublishResult r = pub(hub, "a");
+    EXPECT_EQ(r.status.code(), Status::Code::unavailable);
+    EXPECT_EQ(r.retry_after, std::chrono::seconds(1));
+    std::size_t failed = 7;
+    std::vector<PublishRequest> reqs(2);
+    reqs[0].topic = reqs[1].topic = "a";
+    auto rs = hub.publish_batch(reqs, &failed);
+    ASSERT_EQ(rs.size(), 1u);
+    EXPECT_EQ(rs[0].retry_after, std::chrono::seconds(1));
+    EXPECT_EQ(failed, 0u);
+    EXPECT_EQ(hub.stats().published, 0u);
+}
+
 TEST(Hub, PublishBatchIsAllOrNothing) {
     Hub hub(quiet(), Logger("test"));
     std::vector<PublishRequest> reqs(3);
@@ -358,7 +377,18 @@ TEST(Hub, ThousandSubscribersOfOneTopicEachReceiveEveryEventInOrder) {
         hub.adopt(s.ticket, socks.back()->server);
     }
     std::vector<std::string> ids;
-    for (int e = 0; e < events; ++e) ids.push_back(pub(hub, "fan", "event " + std::to_string(e)).id);
+    for (int e = 0; e < events; ++e) {
+        // 100 events x 1,000 subscribers outrun the streaming thread: the hub pushes back
+        // (HubLimits::max_inbox_deliveries), and a publisher tries again, as sse-pub does.
+        PublishResult r;
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!(r = pub(hub, "fan", "event " + std::to_string(e))).status) {
+            ASSERT_EQ(r.retry_after, std::chrono::seconds(1)) << r.status.message();
+            ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+            std::this_thread::sleep_for(1ms);
+        }
+        ids.push_back(r.id);
+    }
     EXPECT_EQ(hub.topics().at(0).subscribers, static_cast<std::size_t>(n));
     for (auto &sp : socks) {
         Received r;

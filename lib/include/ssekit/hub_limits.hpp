@@ -24,6 +24,14 @@ struct HubLimits {
     // second of fan-out at any subscriber count, and the bench measured 280 MB of RSS with
     // the earlier bound of 1 Mi frames under an open-loop burst.
     std::size_t max_inbox = 1 << 16;
+    // Backpressure: deliveries (frames x their topic's subscribers) posted but not yet fanned
+    // out. Past this a publish gets unavailable with a retry hint (ssed: 503 with Retry-After),
+    // so publishers are slowed instead of the queue growing to seconds of delivery latency:
+    // 64 Ki deliveries are tens of milliseconds of fan-out; with 1,000 subscribers and open-loop
+    // publishers, scripts/bench.sh measured delivery p99 at about 75 ms with it, 0.25 s with
+    // 256 Ki, and seconds without. Slow subscribers do not count here (their own queues are
+    // bounded by max_backlog_bytes), so they cannot stall publishing for everyone.
+    std::size_t max_inbox_deliveries = 1 << 16;
     // Streams mode (hub/hub.hpp): drop events whose stream id does not increase per topic.
     bool stream_ids = false;
 };

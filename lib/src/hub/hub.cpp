@@ -68,6 +68,17 @@ struct Hub::Impl {
     // REQUIRES: mu held, the request checked, the topic existing or creatable. The frame is
     // posted through `combine`, which the caller ends after releasing mu.
     PublishResult publish_locked(PublishRequest &req, Streamer::Combine &combine);
+    // Whether the streaming thread is so far behind that `frames` more must wait (backpressure:
+    // HubLimits::max_inbox, max_inbox_deliveries).
+    bool behind(std::size_t frames = 1) const {
+        return streamer.inbox_size() + frames > limits.max_inbox ||
+               streamer.inbox_deliveries() >= limits.max_inbox_deliveries;
+    }
+    static PublishResult busy() {
+        PublishResult r{Status::unavailable("hub busy: delivery is behind; retry shortly"), {}, 0, 0};
+        r.retry_after = std::chrono::seconds(1);
+        return r;
+    }
     // REQUIRES: mu held, names valid. Whether one more subscriber of `names` may join (not
     // draining, subscriber and topic limits); on success `topics` holds their Topics, in the
     // order of `names`, created as needed.
@@ -149,8 +160,7 @@ PublishResult Hub::publish(PublishRequest req) {
     // on this thread (when the streaming thread is idle) writes to sockets, never under mu.
     Streamer::Combine combine(impl_->streamer);
     std::lock_guard lock(impl_->mu);
-    if (impl_->streamer.inbox_size() >= impl_->limits.max_inbox)
-        return PublishResult{Status::unavailable("hub overloaded: the streaming thread is behind"), {}, 0, 0};
+    if (impl_->behind()) return impl_->busy();
     if (!impl_->find_topic(req.topic) && impl_->topics.size() >= impl_->limits.max_topics)
         return PublishResult{Status::unavailable("topic limit reached (" + std::to_string(impl_->limits.max_topics) +
                                                  ")"),
@@ -169,8 +179,10 @@ std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, 
     results.reserve(reqs.size());
     Streamer::Combine combine(impl_->streamer);  // before the lock: see publish()
     std::lock_guard lock(impl_->mu);
-    if (impl_->streamer.inbox_size() + reqs.size() > impl_->limits.max_inbox)
-        return fail(0, Status::unavailable("hub overloaded: the streaming thread is behind"));
+    if (impl_->behind(reqs.size())) {
+        if (failed_index) *failed_index = 0;
+        return {impl_->busy()};
+    }
     // Count the topics the batch would create, so it fails before anything is published.
     std::vector<std::string_view> fresh;
     for (std::size_t i = 0; i < reqs.size(); ++i) {

@@ -67,6 +67,7 @@ struct Command {
     enum class Kind : std::uint8_t { frame, join, activate, cancel, drain, close_all, stop };
     explicit Command(Kind k) : kind(k) {}
     Kind kind;
+    std::uint32_t deliveries = 0;  // frame only: the topic's subscribers when it was posted
     TopicSlot *topic = nullptr;
     FramePtr frame;
     std::uint64_t ticket = 0;
@@ -280,6 +281,9 @@ void Streamer::Impl::take_inbox() {
         work_.swap(inbox_);
     }
     owner_.inbox_size_.fetch_sub(work_.size(), std::memory_order_relaxed);
+    std::size_t deliveries = 0;
+    for (const auto &c : work_) deliveries += c.deliveries;
+    owner_.inbox_deliveries_.fetch_sub(deliveries, std::memory_order_relaxed);
     for (auto &c : work_) run_command(c);
     work_.clear();
     // After a burst, give the memory back (the vectors swap, so both would keep it).
@@ -610,7 +614,15 @@ void Streamer::post_frame(TopicSlot &topic, FramePtr f) {
     Command c(Command::Kind::frame);
     c.topic = &topic;
     c.frame = std::move(f);
+    c.deliveries = count_deliveries(topic);
     impl_->post(std::move(c));
+}
+
+std::uint32_t Streamer::count_deliveries(const TopicSlot &topic) {
+    std::size_t n = topic.subscribers.load(std::memory_order_relaxed);
+    auto d = static_cast<std::uint32_t>(std::min<std::size_t>(n, UINT32_MAX));
+    inbox_deliveries_.fetch_add(d, std::memory_order_relaxed);
+    return d;
 }
 
 void Streamer::post_join(std::uint64_t ticket, std::vector<TopicSlot *> topics) {
@@ -633,7 +645,8 @@ void Streamer::post_frame(TopicSlot &topic, FramePtr f, Combine &combine) {
     Command c(Command::Kind::frame);
     c.topic = &topic;
     c.frame = std::move(f);
-    combine.deliveries_ += topic.subscribers.load(std::memory_order_relaxed);
+    c.deliveries = count_deliveries(topic);
+    combine.deliveries_ += c.deliveries;
     if (impl_->push(std::move(c))) combine.owed_ = true;
 }
 

@@ -120,6 +120,8 @@ public:
     std::uint64_t slow_consumers_dropped() const { return slow_dropped_.load(std::memory_order_relaxed); }
     // Commands posted and not yet taken by the thread (a measure of how far behind it is).
     std::size_t inbox_size() const { return inbox_size_.load(std::memory_order_relaxed); }
+    // Deliveries those commands will make (each frame times its topic's subscribers when posted).
+    std::size_t inbox_deliveries() const { return inbox_deliveries_.load(std::memory_order_relaxed); }
 
 private:
     struct Impl;
@@ -128,6 +130,8 @@ private:
     std::atomic<std::uint64_t> delivered_{0};
     std::atomic<std::uint64_t> slow_dropped_{0};
     std::atomic<std::size_t> inbox_size_{0};
+    std::atomic<std::size_t> inbox_deliveries_{0};
+    std::uint32_t count_deliveries(const TopicSlot &topic);  // adds to inbox_deliveries_
 };
 
 }  // namespace ssekit

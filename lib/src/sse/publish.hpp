@@ -17,6 +17,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -46,6 +47,9 @@ struct PublishResult {
     // Streams mode: the event was dropped, its stream id being no newer than the topic's
     // newest (status ok, seq 0).
     bool duplicate = false;
+    // With status unavailable: when trying again may succeed (0 = no hint). ssed answers it as
+    // Retry-After; the hub sets it when delivery is behind (backpressure).
+    std::chrono::seconds retry_after{0};
 };
 
 // What a topic name may be, in words, for error messages and --help.

@@ -54,6 +54,12 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
     return true;
 }
 
+// A refused publish: its status, and Retry-After when the bus says when to come back.
+void send_refusal(Response &res, const PublishResult &r) {
+    if (r.retry_after.count() > 0) res.set_header("Retry-After", std::to_string(r.retry_after.count()));
+    send_error(res, http_status_for(r.status), r.status.message());
+}
+
 // The token a client presented: `Authorization: Bearer X`, else `?access_token=X` (an
 // EventSource cannot set headers).
 std::string presented_token(const Request &req) {
@@ -341,7 +347,7 @@ void Api::publish_one(const Request &req, Response &res, const std::string &topi
         pr.retry = ms;
     }
     PublishResult r = bus_.publish(std::move(pr));
-    if (!r.status) return send_error(res, http_status_for(r.status), r.status.message());
+    if (!r.status) return send_refusal(res, r);
     send_json(res, 200, "{\"id\":" + json_string(r.id) +
                             ",\"subscribers\":" + std::to_string(r.subscribers) + "}");
 }
@@ -378,6 +384,8 @@ void Api::publish_batch(Response &res, const std::string &topic, std::string_vie
         // to blame, so none is named.
         bool line_at_fault = failed < count && s.code() != Status::Code::unavailable;
         std::string where = line_at_fault ? "line " + std::to_string(line_of[failed]) + ": " : "";
+        if (!results.empty() && results.back().retry_after.count() > 0)
+            res.set_header("Retry-After", std::to_string(results.back().retry_after.count()));
         return send_error(res, http_status_for(s), where + s.message());
     }
     send_json(res, 200, "{\"published\":" + std::to_string(count) +
