@@ -278,6 +278,27 @@ TEST(HttpServer, HandsStreamsOffSoASmallPoolKeepsAnswering) {
     for (auto [ticket, fd] : adopted) ::close(fd);
 }
 
+TEST(HttpServer, SeveralLoopsShareTheListeningSocket) {
+    DoorLimits limits = door();
+    limits.loops = 3;
+    HttpServer server(limits, close_fd, {}, quiet());
+    server.Get("/ping", [](const httplib::Request &, httplib::Response &res) { res.set_content("pong", "text/plain"); });
+    RunningServer run(server);
+    std::vector<int> fds;
+    for (int i = 0; i < 60; ++i) {
+        int fd = connect_to(run.port);
+        ASSERT_GE(fd, 0);
+        send_all(fd, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+        fds.push_back(fd);
+    }
+    for (int fd : fds) {
+        EXPECT_NE(read_until(fd, "pong").find("pong"), std::string::npos);
+        ::close(fd);
+    }
+    EXPECT_EQ(server.stats().accepted, 60u);
+    EXPECT_EQ(server.requests_handled(), 60u);
+}
+
 TEST(HttpServer, ClosesTheConnectionWhenAHandlerAsks) {
     HttpServer server(door(), close_fd, {}, quiet());
     server.Get("/bye", [](const httplib::Request &, httplib::Response &res) {

@@ -1,6 +1,7 @@
 #include "ssed/front_door.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -288,10 +289,12 @@ void FrontDoor::Impl::run() {
 
 void FrontDoor::Impl::set_accepting(bool on) {
     if (on == accepting || !listen_fd.valid()) return;
-    epoll_event ev{};
-    ev.events = on ? std::uint32_t{EPOLLIN} : 0u;
-    ev.data.u64 = kListenTag;
-    ::epoll_ctl(epoll.get(), EPOLL_CTL_MOD, listen_fd.get(), &ev);
+    // Removed and added rather than modified: EPOLLEXCLUSIVE (one loop woken per connection
+    // when several share the socket) cannot be set by EPOLL_CTL_MOD.
+    if (on)
+        add(listen_fd.get(), kListenTag, EPOLLIN | EPOLLEXCLUSIVE);
+    else
+        ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, listen_fd.get(), nullptr);
     accepting = on;
 }
 
@@ -663,11 +666,20 @@ Status FrontDoor::bind(const std::string &host, int port, int &bound_port) {
         address_of(addr, impl_->local_ip, impl_->local_port);
         bound_port = impl_->local_port;
         impl_->listen_fd = std::move(fd);
-        impl_->add(impl_->listen_fd.get(), kListenTag, EPOLLIN);
-        impl_->accepting = true;
+        impl_->set_accepting(true);
         return Status::ok();
     }
     return Status::io("cannot listen on " + where + ": " + std::strerror(err));
+}
+
+Status FrontDoor::share(const FrontDoor &first) {
+    if (!first.impl_->listen_fd.valid()) return Status::internal("share(): the first loop is not bound");
+    impl_->listen_fd.reset(::fcntl(first.impl_->listen_fd.get(), F_DUPFD_CLOEXEC, 0));
+    if (!impl_->listen_fd.valid()) return Status::io(std::string("cannot share the listening socket: ") + std::strerror(errno));
+    impl_->local_ip = first.impl_->local_ip;
+    impl_->local_port = first.impl_->local_port;
+    impl_->set_accepting(true);
+    return Status::ok();
 }
 
 void FrontDoor::run() {

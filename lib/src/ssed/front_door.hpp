@@ -30,6 +30,9 @@
 // at most `queue` requests waiting (past it: 503 with Retry-After). Workers never touch a
 // socket; their answers come back to the loop through an eventfd.
 //
+// Several loops may share one listening socket (share(), ssed --loops): each then owns the
+// connections it accepted, and the Handler is called from all of them.
+//
 // Thread safety: run() on one thread; stop() and stats() from any.
 #pragma once
 
@@ -103,7 +106,10 @@ public:
 
     // Listens on host:port (0 = a free port). Status::io naming the address on failure.
     Status bind(const std::string &host, int port, int &bound_port);
-    // Serves until stop(). REQUIRES: bind() succeeded.
+    // Listens on `first`'s socket too (another loop of the same server): the kernel wakes one
+    // loop per connection (EPOLLEXCLUSIVE). REQUIRES: first.bind() succeeded.
+    Status share(const FrontDoor &first);
+    // Serves until stop(). REQUIRES: bind() or share() succeeded.
     void run();
     // Stops accepting and closes idle connections at once; requests in progress are answered
     // (subscriptions handed over), for at most a second; then run() returns. Any thread, any time.

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <thread>
 
 // process_request()'s parameters are those of 0.11.4; later releases changed them. Re-read
 // them before changing this number.
@@ -78,8 +79,12 @@ std::string serialize_final(const httplib::Response &res) {
 // else of cpp-httplib's reads it (its listen(), stop() and accept loop are never called).
 constexpr socket_t kNotShuttingDown = std::numeric_limits<socket_t>::max();
 
-HttpServer::HttpServer(DoorLimits limits, AdoptFn adopt, CancelFn cancel, Logger log)
-    : cancel_(std::move(cancel)), door_(*this, std::move(adopt), limits, std::move(log)) {
+HttpServer::HttpServer(DoorLimits limits, AdoptFn adopt, CancelFn cancel, Logger log) : cancel_(std::move(cancel)) {
+    const std::size_t loops = std::max<std::size_t>(1, limits.loops);
+    DoorLimits each = limits;
+    if (limits.workers > 0) each.workers = std::max<std::size_t>(1, limits.workers / loops);  // the total, shared
+    DoorHandler &handler = *this;  // a private base: converted here, where it is accessible
+    for (std::size_t i = 0; i < loops; ++i) doors_.push_back(std::make_unique<FrontDoor>(handler, adopt, each, log));
     svr_sock_ = kNotShuttingDown;
     // What cpp-httplib writes in "Keep-Alive: timeout=T, max=N": the door's idle timeout, and
     // no count limit (the door has none).
@@ -87,15 +92,40 @@ HttpServer::HttpServer(DoorLimits limits, AdoptFn adopt, CancelFn cancel, Logger
     keep_alive_max_count_ = std::numeric_limits<int>::max();
 }
 
-HttpServer::~HttpServer() { door_.stop(); }
+HttpServer::~HttpServer() { shutdown(); }
 
-Status HttpServer::bind(const std::string &host, int port, int &bound_port) { return door_.bind(host, port, bound_port); }
+Status HttpServer::bind(const std::string &host, int port, int &bound_port) {
+    if (auto s = doors_.front()->bind(host, port, bound_port); !s) return s;
+    for (std::size_t i = 1; i < doors_.size(); ++i)
+        if (auto s = doors_[i]->share(*doors_.front()); !s) return s;
+    return Status::ok();
+}
 
-void HttpServer::serve() { door_.run(); }
+void HttpServer::serve() {
+    std::vector<std::thread> others;
+    for (std::size_t i = 1; i < doors_.size(); ++i) others.emplace_back([door = doors_[i].get()] { door->run(); });
+    doors_.front()->run();
+    for (auto &d : doors_) d->stop();  // one loop ended (shutdown, or its socket failed): all end
+    for (auto &t : others) t.join();
+}
 
 void HttpServer::shutdown() {
-    door_.stop();
+    for (auto &d : doors_) d->stop();
     svr_sock_ = INVALID_SOCKET;  // a provider still running now ends
+}
+
+DoorStats HttpServer::stats() const {
+    DoorStats sum;
+    for (const auto &d : doors_) {
+        DoorStats s = d->stats();
+        sum.accepted += s.accepted;
+        sum.requests += s.requests;
+        sum.adopted += s.adopted;
+        sum.refused += s.refused;
+        sum.timed_out += s.timed_out;
+        sum.open += s.open;
+    }
+    return sum;
 }
 
 void HttpServer::request_takeover(std::uint64_t ticket) { tl_takeover = ticket; }

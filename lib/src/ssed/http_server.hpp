@@ -22,8 +22,9 @@
 // whose signature changed in later releases. The .cpp static_asserts CPPHTTPLIB_VERSION ==
 // "0.11.4", and http_server_test fails if the installed package changes under it.
 //
-// Thread safety: routes and the head check are set before bind(). serve() runs the door on the
-// calling thread; shutdown() may be called from any thread. request_takeover()/request_close()
+// Thread safety: routes and the head check are set before bind(). serve() runs the door's
+// loops (the first on the calling thread, the others on threads of their own, ssed --loops);
+// shutdown() may be called from any thread. request_takeover()/request_close()
 // act on the calling thread's current request only.
 #pragma once
 
@@ -34,6 +35,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ssed/front_door.hpp"
 #include "ssekit/log.hpp"
@@ -65,8 +67,9 @@ public:
     // second; serve() then returns. Safe before serve() has started and more than once.
     void shutdown();
     // Whether serve() is running (for tests that start it on a thread).
-    bool serving() const { return door_.running(); }
-    DoorStats stats() const { return door_.stats(); }
+    bool serving() const { return doors_.front()->running(); }
+    // Summed over the loops.
+    DoorStats stats() const;
 
     // Called from a content provider: after this response the connection goes to AdoptFn with
     // `ticket` instead of being closed. The provider must then return false.
@@ -84,7 +87,7 @@ private:
 
     HeadCheck head_check_;
     CancelFn cancel_;
-    FrontDoor door_;
+    std::vector<std::unique_ptr<FrontDoor>> doors_;  // DoorLimits::loops of them; [0] binds
     std::atomic<std::uint64_t> handled_{0};
 };
 
