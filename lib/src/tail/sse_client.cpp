@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "base/duration.hpp"
+#include "base/excerpt.hpp"
 #include "ssekit/parser.hpp"
 #include "tail/reconnect_policy.hpp"
 
@@ -16,6 +17,11 @@ namespace ssekit {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A failed response's body is kept up to kErrorBodyBytes and shown up to kErrorExcerptBytes:
+// enough for an API's {"error": {"message": ...}}, pretty-printed or not.
+constexpr std::size_t kErrorBodyBytes = 1024;
+constexpr std::size_t kErrorExcerptBytes = 300;
 
 struct EasyDeleter {
     void operator()(CURL *e) const { curl_easy_cleanup(e); }
@@ -75,6 +81,9 @@ struct SseClient::Impl {
         std::string content_type;
         bool checked = false;  // status and Content-Type looked at
         bool valid = false;    // ... and found to be an event stream
+        bool http_failed = false;    // ... and the status was neither 200 nor 204
+        std::string error_body;      // the start of that response's body
+        bool error_body_cut = false;  // ... which went on beyond kErrorBodyBytes
         bool idle_fired = false;
         std::optional<Status> fatal;
         bool no_content = false;  // HTTP 204
@@ -145,9 +154,7 @@ struct SseClient::Impl {
             return false;
         }
         if (s.status != 200) {
-            std::string m = s.url + ": HTTP " + std::to_string(s.status);
-            if (!s.reason.empty()) m += " " + s.reason;
-            s.fatal = (s.status == 401 || s.status == 403) ? Status::permission(m) : Status::protocol(m);
+            s.http_failed = true;  // reported with the start of the body once it is in
             return false;
         }
         if (std::string essence = mime_essence(s.content_type); essence != "text/event-stream") {
@@ -162,8 +169,27 @@ struct SseClient::Impl {
         return true;
     }
 
+    // The failure of a response that is neither 200 nor 204, with the start of its body, so
+    // `{"error": {"message": "invalid api key"}}` is seen, not only "HTTP 401".
+    Status http_failure(const Stream &s) const {
+        std::string m = s.url + ": HTTP " + std::to_string(s.status);
+        if (!s.reason.empty()) m += " " + s.reason;
+        if (std::string excerpt = one_line_excerpt(s.error_body, kErrorExcerptBytes, s.error_body_cut);
+            !excerpt.empty())
+            m += ": " + excerpt;
+        return (s.status == 401 || s.status == 403) ? Status::permission(m) : Status::protocol(m);
+    }
+
     size_t body(Stream &s, std::string_view bytes) {
-        if (!s.checked && !check(s)) return 0;  // 0 aborts the transfer (CURLE_WRITE_ERROR)
+        // Returning 0 aborts the transfer (CURLE_WRITE_ERROR).
+        if (!s.checked && !check(s) && !s.http_failed) return 0;
+        if (s.http_failed) {
+            const size_t room = kErrorBodyBytes - s.error_body.size();
+            s.error_body.append(bytes.substr(0, room));
+            if (bytes.size() <= room) return bytes.size();
+            s.error_body_cut = true;
+            return 0;  // enough of it
+        }
         if (!s.valid) return 0;
         s.last_byte = Clock::now();
         if (s.body_bytes == 0 && !bytes.empty()) s.policy.connected();
@@ -193,7 +219,8 @@ struct SseClient::Impl {
         s.status = 0;
         s.reason.clear();
         s.content_type.clear();
-        s.checked = s.valid = s.idle_fired = s.no_content = false;
+        s.checked = s.valid = s.idle_fired = s.no_content = s.http_failed = s.error_body_cut = false;
+        s.error_body.clear();
         s.fatal.reset();
         s.errbuf[0] = '\0';
 
@@ -280,6 +307,7 @@ struct SseClient::Impl {
             log.info(s.url + ": HTTP 204: the server asked not to reconnect");
             return finish_url(s, Status::ok());
         }
+        if (s.http_failed) return finish_url(s, http_failure(s));
         if (s.fatal) return finish_url(s, *s.fatal);
 
         const bool delivered = s.body_bytes > 0;

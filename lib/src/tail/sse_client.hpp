@@ -11,7 +11,8 @@
 //  - the final response must be 200 with Content-Type essence `text/event-stream`; anything
 //    else fails the connection for good (permission for 401/403, protocol otherwise), except
 //    204, which means "stop": the URL ends without error. Status and Content-Type are read in
-//    the header callback, so the error body never reaches the parser;
+//    the header callback, so the error body never reaches the parser; its first KiB is kept
+//    and the message ends with the start of it (base/excerpt.hpp), so an API's JSON error shows;
 //  - bytes go to a fresh Parser per connection, seeded with the last event ID; a `retry:`
 //    field sets the ReconnectPolicy's reconnection time;
 //  - when the connection drops, ends, cannot be made, or stays silent past the idle timeout
