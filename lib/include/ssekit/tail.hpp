@@ -4,8 +4,11 @@
 // format (Formatter), one write(2) per event so a reader sees whole events at once. For
 // scripts it stops on its own: after --count events, on the first event matching --match
 // (POSIX extended regex over the data, compiled once; regexec does not recurse, so a 10 MiB
-// line is safe), or when --timeout expires (exit 1). -e filters by event type before --count
-// and --match look. A closed stdout (`sse-tail URL | head -1`) ends the run quietly with
+// line is safe), at the first event whose data is exactly --until (not printed; any type:
+// it marks the end, as `data: [DONE]` does for a language-model API), or when --timeout
+// expires (exit 1). -e filters by event type before --count and --match look. A request
+// with a body (tail/request.hpp) is not sent again when its stream ends, unless --reconnect.
+// A closed stdout (`sse-tail URL | head -1`) ends the run quietly with
 // status 0; another write error is Exit::io. Exit codes: see exit.hpp and sse-tail(1).
 #pragma once
 
@@ -27,16 +30,21 @@ namespace ssekit {
 
 struct TailOptions {
     std::vector<std::string> urls;
-    std::vector<std::string> headers;       // -H 'Name: value', repeatable
+    std::vector<std::string> headers;       // -H 'Name: value' or @FILE, repeatable
+    std::optional<std::string> method;      // -X; unset: GET, or POST with a body
+    std::vector<std::string> data;          // -d, repeatable (joined with '&')
+    std::vector<std::string> json;          // --json, repeatable (concatenated)
     std::string last_event_id;              // --last-event-id
     std::optional<std::uint64_t> retry_ms;  // --retry MS: starting reconnection time
     bool no_reconnect = false;
+    bool reconnect = false;                 // --reconnect: send a call again too
     double idle_timeout_s = 45;             // 0: off
     std::string format = "data";            // data | raw | json | template
     std::optional<std::uint64_t> count;     // -n
     std::optional<double> timeout_s;        // -W
     std::vector<std::string> events;        // -e, repeatable; empty: every type
     std::optional<std::string> match;       // -m
+    std::optional<std::string> until;       // --until DATA
     bool quiet = false;
     bool verbose = false;
     bool insecure = false;

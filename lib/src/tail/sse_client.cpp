@@ -96,13 +96,14 @@ struct SseClient::Impl {
 
     StreamOptions opts;
     Logger log;
+    RequestHeaders headers;
     MultiPtr multi;
     std::vector<std::unique_ptr<Stream>> streams;
     const EventHandler *on_event = nullptr;
     const FlushHandler *on_flush = nullptr;
     bool stopping = false;
 
-    Impl(StreamOptions o, Logger l) : opts(std::move(o)), log(std::move(l)) {}
+    Impl(StreamOptions o, Logger l) : opts(std::move(o)), log(std::move(l)), headers(opts.headers) {}
 
     // ---- callbacks (static trampolines; userdata is the Stream) ----
 
@@ -207,6 +208,7 @@ struct SseClient::Impl {
             if (!(*on_event)(*e, s.url)) stopping = true;
         }
         if (delivered && !(*on_flush)()) stopping = true;
+        s.last_byte = Clock::now();  // time spent in the handlers (--exec) is not the server's silence
         return bytes.size();
     }
 
@@ -224,23 +226,40 @@ struct SseClient::Impl {
         s.fatal.reset();
         s.errbuf[0] = '\0';
 
-        bool user_accept = false;
+        bool user_accept = false, user_content_type = false;
         curl_slist *list = nullptr;
         auto append = [&list](const std::string &h) {
             if (curl_slist *l = curl_slist_append(list, h.c_str())) list = l;
         };
-        for (const auto &h : opts.headers) {
-            if (header_name(h) == "accept") user_accept = true;
+        std::string problem;
+        for (const auto &h : headers.read(problem)) {
+            const std::string name = header_name(h);
+            user_accept |= name == "accept";
+            user_content_type |= name == "content-type";
             append(h);
         }
+        if (!problem.empty()) log.warn(problem + " (sending its last good headers)");
         if (!user_accept) append("Accept: text/event-stream");
         append("Cache-Control: no-cache");
+        if (opts.body) {
+            if (!user_content_type && !opts.body->content_type.empty())
+                append("Content-Type: " + opts.body->content_type);
+            append("Expect:");  // no 100-continue round trip (and its 1 s wait) before a large body
+        }
         if (!s.last_id.empty()) append("Last-Event-ID: " + s.last_id);
         s.request_headers.reset(list);
 
         CURL *e = s.easy.get();
         curl_easy_setopt(e, CURLOPT_URL, s.url.c_str());
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+        if (opts.body) {
+            // opts outlives the transfer, so libcurl may use the bytes in place.
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, opts.body->bytes.data());
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(opts.body->bytes.size()));
+        }
+        // Set only when it is not what the body implies, so a 303 still turns a POST into a GET.
+        if (const char *implied = opts.body ? "POST" : "GET"; !opts.method.empty() && opts.method != implied)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, opts.method.c_str());
         curl_easy_setopt(e, CURLOPT_USERAGENT, "sse-tail/" SSEKIT_VERSION);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -399,7 +418,8 @@ SseClient::SseClient(StreamOptions options, Logger log)
     const std::uint64_t start_ms = impl_->opts.retry_ms.value_or(ReconnectPolicy::default_reconnection_ms);
     for (const auto &url : impl_->opts.urls) {
         auto s = std::make_unique<Impl::Stream>(url, ReconnectPolicy(start_ms));
-        s->last_id = impl_->opts.last_event_id;
+        auto resumed = impl_->opts.last_event_ids.find(url);
+        s->last_id = resumed != impl_->opts.last_event_ids.end() ? resumed->second : impl_->opts.last_event_id;
         s->owner = impl_.get();
         impl_->streams.push_back(std::move(s));
     }
