@@ -65,6 +65,11 @@ TEST(TailOptions, RequestOptionsAreSpeltAsCurlSpellsThem) {
     EXPECT_TRUE(p.opts.reconnect);
     EXPECT_EQ(p.opts.until, "[DONE]");
 
+    auto scripts = parse({"--exec", "notify-send \"$SSE_EVENT\"", "--state", "/var/lib/x/state", "http://h/a"});
+    ASSERT_FALSE(scripts.exit) << scripts.err;
+    EXPECT_EQ(scripts.opts.exec, "notify-send \"$SSE_EVENT\"");
+    EXPECT_EQ(scripts.opts.state, "/var/lib/x/state");
+
     auto json = parse({"--json", "{\"a\":", "--json", "1}", "--request", "POST", "http://h/a"});
     ASSERT_FALSE(json.exit) << json.err;
     EXPECT_EQ(json.opts.json, (std::vector<std::string>{"{\"a\":", "1}"}));
@@ -76,7 +81,7 @@ TEST(TailOptions, NoBodyNoMethodNoUntilByDefault) {
     ASSERT_FALSE(p.exit);
     EXPECT_TRUE(!p.opts.method && p.opts.data.empty() && p.opts.json.empty());
     EXPECT_FALSE(p.opts.reconnect);
-    EXPECT_FALSE(p.opts.until);
+    EXPECT_FALSE(p.opts.until || p.opts.exec || p.opts.state);
 }
 
 TEST(TailOptions, QuietLoggerKeepsErrorsOnly) {

@@ -8,7 +8,8 @@
 // it marks the end, as `data: [DONE]` does for a language-model API), or when --timeout
 // expires (exit 1). -e filters by event type before --count and --match look. A request
 // with a body (tail/request.hpp) is not sent again when its stream ends, unless --reconnect.
-// A closed stdout (`sse-tail URL | head -1`) ends the run quietly with
+// --exec runs a command per event instead of printing it (tail/event_command.hpp); --state
+// keeps each URL's last event ID in a file and resumes from it (tail/state_file.hpp). A closed stdout (`sse-tail URL | head -1`) ends the run quietly with
 // status 0; another write error is Exit::io. Exit codes: see exit.hpp and sse-tail(1).
 #pragma once
 
@@ -45,6 +46,8 @@ struct TailOptions {
     std::vector<std::string> events;        // -e, repeatable; empty: every type
     std::optional<std::string> match;       // -m
     std::optional<std::string> until;       // --until DATA
+    std::optional<std::string> exec;        // --exec CMD: run per event instead of printing
+    std::optional<std::string> state;       // --state FILE: last event ID per URL
     bool quiet = false;
     bool verbose = false;
     bool insecure = false;

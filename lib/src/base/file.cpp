@@ -41,7 +41,7 @@ Status replace_file(const std::string &path, std::string_view bytes) {
     // Beside the target, so rename(2) stays within one file system.
     const std::string temp = path + ".tmp." + std::to_string(::getpid());
     UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd.valid()) return Status::io(why(temp));
+    if (!fd.valid()) return Status::io(why(path));  // the temporary's name would only puzzle
     while (!bytes.empty()) {
         ssize_t n = ::write(fd.get(), bytes.data(), bytes.size());
         if (n < 0 && errno == EINTR) continue;

@@ -49,7 +49,7 @@ struct StreamOptions {
     std::string method;                        // "": GET, or POST with a body
     std::optional<RequestBody> body;
     std::string last_event_id;                 // sent on the first request when non-empty
-    std::map<std::string, std::string> last_event_ids;  // by URL; wins over last_event_id
+    std::map<std::string, std::string, std::less<>> last_event_ids;  // by URL; wins over last_event_id
     std::optional<std::uint64_t> retry_ms;     // starting reconnection time (default 3000)
     bool reconnect = true;
     std::chrono::milliseconds idle_timeout{45000};  // 0: off

@@ -12,8 +12,10 @@
 
 #include "base/duration.hpp"
 #include "ssekit/cli.hpp"
+#include "tail/event_command.hpp"
 #include "tail/request.hpp"
 #include "tail/sse_client.hpp"
+#include "tail/state_file.hpp"
 #include "tail/tail_output.hpp"
 
 namespace ssekit {
@@ -137,6 +139,10 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
         ->type_name("REGEX");
     app.add_option("--until", o.until, "Exit 0 at the first event whose data is exactly DATA, not printing it")
         ->type_name("DATA");
+    app.add_option("--exec", o.exec, "Run CMD with sh -c per event, the event on its stdin, instead of printing")
+        ->type_name("CMD");
+    app.add_option("--state", o.state, "Keep each URL's last event ID in FILE; resume from it at start")
+        ->type_name("FILE");
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
     app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr")->excludes(quiet);
     app.add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
@@ -176,6 +182,21 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
         return Exit::usage;
     }
     so.last_event_id = opts.last_event_id;
+    EventIds ids;  // --state: by URL, as of the last event handled
+    if (opts.state) {
+        Status s = load_event_ids(*opts.state, ids);
+        if (s) s = save_event_ids(*opts.state, ids);  // can it be written? say so now, not after an event
+        if (!s) {
+            log.error("--state: " + s.message());
+            return Exit::usage;
+        }
+        if (opts.last_event_id.empty()) so.last_event_ids.insert(ids.begin(), ids.end());
+    }
+    bool ids_changed = false;
+    std::string state_problem;  // the last --state failure reported, so it is said once
+    std::optional<EventCommand> command;
+    if (opts.exec) command.emplace(*opts.exec);
+    std::string command_input;
     so.retry_ms = opts.retry_ms;
     so.reconnect = opts.reconnect || (!opts.no_reconnect && resends_by_default(so.method, so.body.has_value()));
     // Beyond ~31 years a timeout means "never"; clamping keeps the clock arithmetic in range.
@@ -195,24 +216,49 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     // event, and never an event held back.
     std::string pending;
     auto on_event = [&](const Event &e, std::string_view url) -> bool {
+        if (opts.state) {
+            std::string &id = ids[std::string(url)];
+            ids_changed |= id != e.id;
+            id = e.id;
+        }
         if (opts.until && e.data == *opts.until) return false;  // the end marker, of any type
         if (!opts.events.empty() &&
             std::find(opts.events.begin(), opts.events.end(), e.type) == opts.events.end())
             return true;
         if (opts.match && !re.matches(e.data)) return true;
-        formatter.format(e, url, pending);
+        if (command) {
+            command_input.clear();
+            formatter.format(e, url, command_input);
+            if (Status s = command->run(command_input, e, url, stop); !s)
+                log.warn("--exec: " + s.message() + (e.id.empty() ? "" : " (event id " + e.id + ")"));
+        } else {
+            formatter.format(e, url, pending);
+        }
         ++printed;
         return limit == 0 || printed < limit;
     };
+    // The state is saved after the output, so it never claims an event that was not printed.
+    auto save_state = [&] {
+        if (!ids_changed) return;
+        ids_changed = false;
+        Status s = save_event_ids(*opts.state, ids);
+        if (!s && s.message() != state_problem) log.warn("--state: " + s.message());
+        state_problem = s.message();
+    };
     auto on_flush = [&]() -> bool {
-        if (pending.empty()) return true;
+        if (pending.empty()) {
+            save_state();
+            return true;
+        }
         bool ok = write_all(out_fd, pending, stop);
         pending.clear();
         if (!ok) {
             if (errno == EPIPE) pipe_closed = true;              // `| head`: the reader is done
             else if (errno != EINTR) write_error = Status::io(std::string("writing output: ") + std::strerror(errno));
+            return false;
         }
-        return ok;
+        save_state();
+        return true;
     };
 
     SseClient client(std::move(so), log);
