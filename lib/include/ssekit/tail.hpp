@@ -59,7 +59,8 @@ struct TailOptions {
 // Declares sse-tail's options, -V/--version and the --help footer (exit codes, man page).
 void bind_tail_options(CLI::App &app, TailOptions &opts);
 
-// Checks what CLI11 cannot: the format, the regex, the headers, the URL schemes. For
+// Checks what CLI11 cannot: the format, the regex, the headers, the URL schemes, the method
+// and bodies (tail/request.hpp; files are read by run_tail, not here). For
 // parse_args (cli.hpp); run_tail checks the format and regex again as it compiles them.
 Status check_tail_options(const TailOptions &opts);
 
