@@ -26,20 +26,36 @@ class HttpErrors(ProcTestCase):
 
     def test_http_500_fails_with_76_and_no_reconnect(self):
         self.assert_fails([status(500, content_type="text/plain"), send("boom"), close()], 76,
-                          "HTTP 500 Internal Server Error")
+                          "HTTP 500 Internal Server Error: boom")
 
     def test_http_500_without_a_body(self):
         self.assert_fails([status(500, content_type=None), close()], 76, "HTTP 500 Internal Server Error")
 
     def test_http_404_even_with_an_event_stream_type(self):
-        self.assert_fails([status(404), send("data: x\n\n"), close()], 76, "HTTP 404 Not Found")
+        self.assert_fails([status(404), send("data: x\n\n"), close()], 76, "HTTP 404 Not Found: data: x")
 
     def test_http_401_fails_with_77(self):
         self.assert_fails([status(401, content_type="text/plain"), send("who?"), close()], 77,
-                          "HTTP 401 Unauthorized")
+                          "HTTP 401 Unauthorized: who?")
 
     def test_http_403_fails_with_77(self):
         self.assert_fails([status(403, content_type="text/plain"), close()], 77, "HTTP 403 Forbidden")
+
+    def test_a_json_error_body_is_shown_on_one_line(self):
+        body = '{\n  "error": {\n    "message": "invalid api key",\n    "type": "auth"\n  }\n}\n'
+        self.assert_fails([status(400, "Bad Request", content_type="application/json"), send(body), close()], 76,
+                          'HTTP 400 Bad Request: { "error": { "message": "invalid api key", "type": "auth" } }')
+
+    def test_a_long_error_body_is_cut_and_control_characters_are_escaped(self):
+        body = "\x1b[2J" + "x" * 5000
+        with ScriptedSseServer([[status(502, content_type="text/html"), send(body), close()]]) as srv:
+            rc, out, err = self.tail(*RECONNECT_QUICKLY, srv.url())
+            self.assertEqual(rc, 76, err)
+            prefix = f"sse-tail: error: {srv.url()}: HTTP 502 Whatever: \\x1b[2J"
+            self.assertTrue(err.startswith(prefix), err)
+            self.assertTrue(err.endswith("x...\n"), err)
+            self.assertLess(len(err), len(prefix) + 310)
+            self.assertEqual(err.count("\n"), 1)
 
     def test_wrong_content_type_fails_with_76(self):
         self.assert_fails([status(200, content_type="text/html"), send("<p>data: x</p>\n\n"), close()], 76,

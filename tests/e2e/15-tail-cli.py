@@ -50,7 +50,7 @@ class Cli(ProcTestCase):
         self.assertTrue(out.endswith("\nSee sse-tail(1).\n"), out[-200:])
         for flag in ("--header", "--last-event-id", "--retry", "--no-reconnect", "--idle-timeout", "--format",
                      "--count", "--timeout", "--event", "--match", "--quiet", "--verbose", "--version",
-                     "--insecure"):
+                     "--insecure", "--request", "--data", "--json", "--reconnect", "--until", "--exec", "--state"):
             self.assertIn(flag, out)
 
     def test_version(self):
@@ -64,7 +64,8 @@ class Cli(ProcTestCase):
         with open(page) as f:
             text = f.read()
         for flag in ("header", "last-event-id", "retry", "no-reconnect", "idle-timeout", "format", "count",
-                     "timeout", "event", "match", "quiet", "verbose", "version", "insecure"):
+                     "timeout", "event", "match", "quiet", "verbose", "version", "insecure", "request", "data", "json",
+                     "reconnect", "until", "exec", "state"):
             self.assertIn("\\-\\-" + flag.replace("-", "\\-"), text, flag)
 
 

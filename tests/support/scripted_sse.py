@@ -1,8 +1,9 @@
 """A scripted HTTP server for sse-tail's end-to-end tests, after curl's test servers: each
 accepted connection runs the next script from a list, step by step, so a test says exactly
 which bytes go out, split how, with which pauses, and when the connection closes or hangs.
-Every request's raw header block is recorded, so a test can check what sse-tail sent on a
-reconnect (Last-Event-ID).
+Every request's raw header block and body (by Content-Length) is recorded, so a test can check
+what sse-tail sent on a reconnect (Last-Event-ID) or in a POST. A script may also be a function
+of the Request returning the steps, for a server that answers what it was asked.
 
     srv = ScriptedSseServer([
         [status(), send(b"id: 1\ndata: a\n\n"), close()],
@@ -70,8 +71,9 @@ def ok_stream(*payloads, then=None):
 # ---- server ----
 
 class Request:
-    def __init__(self, raw, when):
+    def __init__(self, raw, when, body=b""):
         self.raw = raw                  # the request line and headers, as received
+        self.body = body                # bytes, as many as Content-Length said
         self.time = when                # time.monotonic() when the request was read
         lines = raw.split("\r\n")
         self.request_line = lines[0]
@@ -183,7 +185,18 @@ class ScriptedSseServer:
             buf += data
         if b"\r\n\r\n" not in buf:
             return None
-        return buf.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        head, body = buf.split(b"\r\n\r\n", 1)
+        head = head.decode("latin-1")
+        length = int(Request(head, 0).headers.get("content-length", "0"))
+        while len(body) < length and time.monotonic() < deadline and not self._stop.is_set():
+            try:
+                data = conn.recv(65536)
+            except socket.timeout:
+                continue
+            if not data:
+                break
+            body += data
+        return head, body
 
     def _client_gone(self, conn):
         """True once the client closed its side (recv returns b"")."""
@@ -211,11 +224,14 @@ class ScriptedSseServer:
                 conn = self.ssl_context.wrap_socket(conn, server_side=True)  # a failed handshake raises
                 with self._lock:
                     self._conns = [conn if c is plain else c for c in self._conns]
-            raw = self._read_request(conn)
-            if raw is None:
+            received = self._read_request(conn)
+            if received is None:
                 return
+            request = Request(received[0], time.monotonic(), received[1])
             with self._lock:
-                self.requests.append(Request(raw, time.monotonic()))
+                self.requests.append(request)
+            if callable(script):
+                script = script(request)
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.settimeout(10)
             for step in script:

@@ -55,6 +55,35 @@ TEST(TailOptions, EveryOptionLandsInTheStruct) {
     EXPECT_EQ(o.log_level(), ssekit::Logger::Level::info);
 }
 
+TEST(TailOptions, RequestOptionsAreSpeltAsCurlSpellsThem) {
+    auto p = parse({"-X", "PUT", "-d", "a=1", "--data", "@form.txt", "-H", "@headers.txt", "--reconnect",
+                    "--until", "[DONE]", "http://h/a"});
+    ASSERT_FALSE(p.exit) << p.err;
+    EXPECT_EQ(p.opts.method, "PUT");
+    EXPECT_EQ(p.opts.data, (std::vector<std::string>{"a=1", "@form.txt"}));
+    EXPECT_EQ(p.opts.headers, std::vector<std::string>{"@headers.txt"});
+    EXPECT_TRUE(p.opts.reconnect);
+    EXPECT_EQ(p.opts.until, "[DONE]");
+
+    auto scripts = parse({"--exec", "notify-send \"$SSE_EVENT\"", "--state", "/var/lib/x/state", "http://h/a"});
+    ASSERT_FALSE(scripts.exit) << scripts.err;
+    EXPECT_EQ(scripts.opts.exec, "notify-send \"$SSE_EVENT\"");
+    EXPECT_EQ(scripts.opts.state, "/var/lib/x/state");
+
+    auto json = parse({"--json", "{\"a\":", "--json", "1}", "--request", "POST", "http://h/a"});
+    ASSERT_FALSE(json.exit) << json.err;
+    EXPECT_EQ(json.opts.json, (std::vector<std::string>{"{\"a\":", "1}"}));
+    EXPECT_EQ(json.opts.method, "POST");
+}
+
+TEST(TailOptions, NoBodyNoMethodNoUntilByDefault) {
+    auto p = parse({"http://h/a"});
+    ASSERT_FALSE(p.exit);
+    EXPECT_TRUE(!p.opts.method && p.opts.data.empty() && p.opts.json.empty());
+    EXPECT_FALSE(p.opts.reconnect);
+    EXPECT_FALSE(p.opts.until || p.opts.exec || p.opts.state);
+}
+
 TEST(TailOptions, QuietLoggerKeepsErrorsOnly) {
     auto p = parse({"-q", "http://h/a"});
     ASSERT_FALSE(p.exit);
@@ -99,6 +128,15 @@ TEST(TailOptions, UsageErrorsExit64) {
         {"ftp://h/a"},                            // not http(s)
         {"127.0.0.1:8080/t"},
         {"-n"},                                   // missing value
+        {"-X", "GET /x", "http://h/a"},           // not a method
+        {"-X", "", "http://h/a"},
+        {"-d", "a", "--json", "{}", "http://h/a"},  // one kind of body
+        {"-d", "@-", "-d", "@-", "http://h/a"},   // stdin read once
+        {"--json", "@-", "-d", "@-", "http://h/a"},
+        {"-H", "@-", "http://h/a"},               // a header file is read again at each connect
+        {"-H", "@", "http://h/a"},
+        {"--reconnect", "--no-reconnect", "http://h/a"},
+        {"--until", "http://h/a"},                // missing value (takes the URL, then no URL)
     };
     for (const auto &args : bad) {
         auto p = parse(args);

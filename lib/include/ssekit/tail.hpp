@@ -4,8 +4,12 @@
 // format (Formatter), one write(2) per event so a reader sees whole events at once. For
 // scripts it stops on its own: after --count events, on the first event matching --match
 // (POSIX extended regex over the data, compiled once; regexec does not recurse, so a 10 MiB
-// line is safe), or when --timeout expires (exit 1). -e filters by event type before --count
-// and --match look. A closed stdout (`sse-tail URL | head -1`) ends the run quietly with
+// line is safe), at the first event whose data is exactly --until (not printed; any type:
+// it marks the end, as `data: [DONE]` does for a language-model API), or when --timeout
+// expires (exit 1). -e filters by event type before --count and --match look. A request
+// with a body (tail/request.hpp) is not sent again when its stream ends, unless --reconnect.
+// --exec runs a command per event instead of printing it (tail/event_command.hpp); --state
+// keeps each URL's last event ID in a file and resumes from it (tail/state_file.hpp). A closed stdout (`sse-tail URL | head -1`) ends the run quietly with
 // status 0; another write error is Exit::io. Exit codes: see exit.hpp and sse-tail(1).
 #pragma once
 
@@ -27,16 +31,23 @@ namespace ssekit {
 
 struct TailOptions {
     std::vector<std::string> urls;
-    std::vector<std::string> headers;       // -H 'Name: value', repeatable
+    std::vector<std::string> headers;       // -H 'Name: value' or @FILE, repeatable
+    std::optional<std::string> method;      // -X; unset: GET, or POST with a body
+    std::vector<std::string> data;          // -d, repeatable (joined with '&')
+    std::vector<std::string> json;          // --json, repeatable (concatenated)
     std::string last_event_id;              // --last-event-id
     std::optional<std::uint64_t> retry_ms;  // --retry MS: starting reconnection time
     bool no_reconnect = false;
+    bool reconnect = false;                 // --reconnect: send a call again too
     double idle_timeout_s = 45;             // 0: off
     std::string format = "data";            // data | raw | json | template
     std::optional<std::uint64_t> count;     // -n
     std::optional<double> timeout_s;        // -W
     std::vector<std::string> events;        // -e, repeatable; empty: every type
     std::optional<std::string> match;       // -m
+    std::optional<std::string> until;       // --until DATA
+    std::optional<std::string> exec;        // --exec CMD: run per event instead of printing
+    std::optional<std::string> state;       // --state FILE: last event ID per URL
     bool quiet = false;
     bool verbose = false;
     bool insecure = false;
@@ -48,7 +59,8 @@ struct TailOptions {
 // Declares sse-tail's options, -V/--version and the --help footer (exit codes, man page).
 void bind_tail_options(CLI::App &app, TailOptions &opts);
 
-// Checks what CLI11 cannot: the format, the regex, the headers, the URL schemes. For
+// Checks what CLI11 cannot: the format, the regex, the headers, the URL schemes, the method
+// and bodies (tail/request.hpp; files are read by run_tail, not here). For
 // parse_args (cli.hpp); run_tail checks the format and regex again as it compiles them.
 Status check_tail_options(const TailOptions &opts);
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/duration.hpp"
+#include "base/excerpt.hpp"
 #include "base/json.hpp"
 #include "redis/conn.hpp"
 #include "redis/envelope.hpp"
@@ -37,7 +38,7 @@ size_t collect(char *ptr, size_t size, size_t n, void *user) {
 // The "error" member of a JSON reply, else the body itself cut to one short line.
 std::string reply_error(const std::string &body) {
     if (auto error = json_string_member(body, "error")) return *error;
-    std::string line = body.substr(0, std::min<size_t>(body.find('\n'), 200));
+    std::string line = one_line_excerpt(std::string_view(body).substr(0, body.find('\n')), 200);
     return line.empty() ? "(no message)" : line;
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "base/duration.hpp"
+#include "base/excerpt.hpp"
 #include "ssekit/parser.hpp"
 #include "tail/reconnect_policy.hpp"
 
@@ -16,6 +17,11 @@ namespace ssekit {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A failed response's body is kept up to kErrorBodyBytes and shown up to kErrorExcerptBytes:
+// enough for an API's {"error": {"message": ...}}, pretty-printed or not.
+constexpr std::size_t kErrorBodyBytes = 1024;
+constexpr std::size_t kErrorExcerptBytes = 300;
 
 struct EasyDeleter {
     void operator()(CURL *e) const { curl_easy_cleanup(e); }
@@ -75,6 +81,9 @@ struct SseClient::Impl {
         std::string content_type;
         bool checked = false;  // status and Content-Type looked at
         bool valid = false;    // ... and found to be an event stream
+        bool http_failed = false;    // ... and the status was neither 200 nor 204
+        std::string error_body;      // the start of that response's body
+        bool error_body_cut = false;  // ... which went on beyond kErrorBodyBytes
         bool idle_fired = false;
         std::optional<Status> fatal;
         bool no_content = false;  // HTTP 204
@@ -87,13 +96,14 @@ struct SseClient::Impl {
 
     StreamOptions opts;
     Logger log;
+    RequestHeaders headers;
     MultiPtr multi;
     std::vector<std::unique_ptr<Stream>> streams;
     const EventHandler *on_event = nullptr;
     const FlushHandler *on_flush = nullptr;
     bool stopping = false;
 
-    Impl(StreamOptions o, Logger l) : opts(std::move(o)), log(std::move(l)) {}
+    Impl(StreamOptions o, Logger l) : opts(std::move(o)), log(std::move(l)), headers(opts.headers) {}
 
     // ---- callbacks (static trampolines; userdata is the Stream) ----
 
@@ -145,9 +155,7 @@ struct SseClient::Impl {
             return false;
         }
         if (s.status != 200) {
-            std::string m = s.url + ": HTTP " + std::to_string(s.status);
-            if (!s.reason.empty()) m += " " + s.reason;
-            s.fatal = (s.status == 401 || s.status == 403) ? Status::permission(m) : Status::protocol(m);
+            s.http_failed = true;  // reported with the start of the body once it is in
             return false;
         }
         if (std::string essence = mime_essence(s.content_type); essence != "text/event-stream") {
@@ -162,8 +170,27 @@ struct SseClient::Impl {
         return true;
     }
 
+    // The failure of a response that is neither 200 nor 204, with the start of its body, so
+    // `{"error": {"message": "invalid api key"}}` is seen, not only "HTTP 401".
+    Status http_failure(const Stream &s) const {
+        std::string m = s.url + ": HTTP " + std::to_string(s.status);
+        if (!s.reason.empty()) m += " " + s.reason;
+        if (std::string excerpt = one_line_excerpt(s.error_body, kErrorExcerptBytes, s.error_body_cut);
+            !excerpt.empty())
+            m += ": " + excerpt;
+        return (s.status == 401 || s.status == 403) ? Status::permission(m) : Status::protocol(m);
+    }
+
     size_t body(Stream &s, std::string_view bytes) {
-        if (!s.checked && !check(s)) return 0;  // 0 aborts the transfer (CURLE_WRITE_ERROR)
+        // Returning 0 aborts the transfer (CURLE_WRITE_ERROR).
+        if (!s.checked && !check(s) && !s.http_failed) return 0;
+        if (s.http_failed) {
+            const size_t room = kErrorBodyBytes - s.error_body.size();
+            s.error_body.append(bytes.substr(0, room));
+            if (bytes.size() <= room) return bytes.size();
+            s.error_body_cut = true;
+            return 0;  // enough of it
+        }
         if (!s.valid) return 0;
         s.last_byte = Clock::now();
         if (s.body_bytes == 0 && !bytes.empty()) s.policy.connected();
@@ -181,6 +208,7 @@ struct SseClient::Impl {
             if (!(*on_event)(*e, s.url)) stopping = true;
         }
         if (delivered && !(*on_flush)()) stopping = true;
+        s.last_byte = Clock::now();  // time spent in the handlers (--exec) is not the server's silence
         return bytes.size();
     }
 
@@ -193,27 +221,45 @@ struct SseClient::Impl {
         s.status = 0;
         s.reason.clear();
         s.content_type.clear();
-        s.checked = s.valid = s.idle_fired = s.no_content = false;
+        s.checked = s.valid = s.idle_fired = s.no_content = s.http_failed = s.error_body_cut = false;
+        s.error_body.clear();
         s.fatal.reset();
         s.errbuf[0] = '\0';
 
-        bool user_accept = false;
+        bool user_accept = false, user_content_type = false;
         curl_slist *list = nullptr;
         auto append = [&list](const std::string &h) {
             if (curl_slist *l = curl_slist_append(list, h.c_str())) list = l;
         };
-        for (const auto &h : opts.headers) {
-            if (header_name(h) == "accept") user_accept = true;
+        std::string problem;
+        for (const auto &h : headers.read(problem)) {
+            const std::string name = header_name(h);
+            user_accept |= name == "accept";
+            user_content_type |= name == "content-type";
             append(h);
         }
+        if (!problem.empty()) log.warn(problem + " (sending its last good headers)");
         if (!user_accept) append("Accept: text/event-stream");
         append("Cache-Control: no-cache");
+        if (opts.body) {
+            if (!user_content_type && !opts.body->content_type.empty())
+                append("Content-Type: " + opts.body->content_type);
+            append("Expect:");  // no 100-continue round trip (and its 1 s wait) before a large body
+        }
         if (!s.last_id.empty()) append("Last-Event-ID: " + s.last_id);
         s.request_headers.reset(list);
 
         CURL *e = s.easy.get();
         curl_easy_setopt(e, CURLOPT_URL, s.url.c_str());
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+        if (opts.body) {
+            // opts outlives the transfer, so libcurl may use the bytes in place.
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, opts.body->bytes.data());
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(opts.body->bytes.size()));
+        }
+        // Set only when it is not what the body implies, so a 303 still turns a POST into a GET.
+        if (const char *implied = opts.body ? "POST" : "GET"; !opts.method.empty() && opts.method != implied)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, opts.method.c_str());
         curl_easy_setopt(e, CURLOPT_USERAGENT, "sse-tail/" SSEKIT_VERSION);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -280,6 +326,7 @@ struct SseClient::Impl {
             log.info(s.url + ": HTTP 204: the server asked not to reconnect");
             return finish_url(s, Status::ok());
         }
+        if (s.http_failed) return finish_url(s, http_failure(s));
         if (s.fatal) return finish_url(s, *s.fatal);
 
         const bool delivered = s.body_bytes > 0;
@@ -371,7 +418,8 @@ SseClient::SseClient(StreamOptions options, Logger log)
     const std::uint64_t start_ms = impl_->opts.retry_ms.value_or(ReconnectPolicy::default_reconnection_ms);
     for (const auto &url : impl_->opts.urls) {
         auto s = std::make_unique<Impl::Stream>(url, ReconnectPolicy(start_ms));
-        s->last_id = impl_->opts.last_event_id;
+        auto resumed = impl_->opts.last_event_ids.find(url);
+        s->last_id = resumed != impl_->opts.last_event_ids.end() ? resumed->second : impl_->opts.last_event_id;
         s->owner = impl_.get();
         impl_->streams.push_back(std::move(s));
     }

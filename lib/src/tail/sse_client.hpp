@@ -6,12 +6,14 @@
 //
 // Per URL, per the WHATWG "Server-sent events" processing model:
 //  - each request sends `Accept: text/event-stream`, `Cache-Control: no-cache`, the extra
-//    headers, and `Last-Event-ID` whenever the last event ID string is non-empty; redirects
-//    are followed (http and https only);
+//    headers (their @FILEs read again at each connect), and `Last-Event-ID` whenever the last
+//    event ID string is non-empty; redirects are followed (http and https only); the method
+//    and body are tail/request.hpp's;
 //  - the final response must be 200 with Content-Type essence `text/event-stream`; anything
 //    else fails the connection for good (permission for 401/403, protocol otherwise), except
 //    204, which means "stop": the URL ends without error. Status and Content-Type are read in
-//    the header callback, so the error body never reaches the parser;
+//    the header callback, so the error body never reaches the parser; its first KiB is kept
+//    and the message ends with the start of it (base/excerpt.hpp), so an API's JSON error shows;
 //  - bytes go to a fresh Parser per connection, seeded with the last event ID; a `retry:`
 //    field sets the ReconnectPolicy's reconnection time;
 //  - when the connection drops, ends, cannot be made, or stays silent past the idle timeout
@@ -27,6 +29,7 @@
 #include <csignal>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,13 +39,17 @@
 #include "ssekit/event.hpp"
 #include "ssekit/log.hpp"
 #include "ssekit/status.hpp"
+#include "tail/request.hpp"
 
 namespace ssekit {
 
 struct StreamOptions {
     std::vector<std::string> urls;
-    std::vector<std::string> headers;          // "Name: value"
+    std::vector<std::string> headers;          // -H values: "Name: value" or "@FILE"
+    std::string method;                        // "": GET, or POST with a body
+    std::optional<RequestBody> body;
     std::string last_event_id;                 // sent on the first request when non-empty
+    std::map<std::string, std::string, std::less<>> last_event_ids;  // by URL; wins over last_event_id
     std::optional<std::uint64_t> retry_ms;     // starting reconnection time (default 3000)
     bool reconnect = true;
     std::chrono::milliseconds idle_timeout{45000};  // 0: off

@@ -12,7 +12,10 @@
 
 #include "base/duration.hpp"
 #include "ssekit/cli.hpp"
+#include "tail/event_command.hpp"
+#include "tail/request.hpp"
 #include "tail/sse_client.hpp"
+#include "tail/state_file.hpp"
 #include "tail/tail_output.hpp"
 
 namespace ssekit {
@@ -54,13 +57,6 @@ private:
     bool compiled_ = false;
 };
 
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-    if (s.size() < prefix.size()) return false;
-    for (size_t i = 0; i < prefix.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-    return true;
-}
-
 }  // namespace
 
 Status check_tail_options(const TailOptions &o) {
@@ -71,17 +67,10 @@ Status check_tail_options(const TailOptions &o) {
         if (Status s = re.compile(*o.match); !s) return Status::invalid_argument("--match: " + s.message());
     }
     for (const auto &url : o.urls)
-        if (!starts_with_nocase(url, "http://") && !starts_with_nocase(url, "https://"))
-            return Status::invalid_argument("URL must start with http:// or https://: " + url);
-    for (const auto &h : o.headers) {
-        size_t colon = h.find(':');
-        if (colon == std::string::npos || colon == 0 || h.find_first_of(" \t") < colon)
-            return Status::invalid_argument("--header must look like 'Name: value': " + h);
-        if (h.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
-            return Status::invalid_argument("--header must not contain CR, LF or NUL");
-        if (starts_with_nocase(h, "last-event-id:"))
-            return Status::invalid_argument("use --last-event-id rather than -H 'Last-Event-ID: ...'");
-    }
+        if (!is_http_url(url)) return Status::invalid_argument("URL must start with http:// or https://: " + url);
+    for (const auto &h : o.headers)
+        if (Status s = check_header_option(h); !s) return s;
+    if (Status s = check_request_options(o.method, o.data, o.json); !s) return s;
     if (o.last_event_id.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
         return Status::invalid_argument("--last-event-id must not contain CR, LF or NUL");
     return Status::ok();
@@ -113,17 +102,26 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     set_help(app, "sse-tail", "sse-tail: follow Server-Sent Events streams and print their events", "",
              {"sse-tail http://127.0.0.1:8080/events/news",
               "sse-tail -n 1 -m '^done$' -W 60 http://127.0.0.1:8080/events/jobs",
+              "sse-tail --json @req.json --until '[DONE]' https://api.example/v1/chat",
               "sse-tail -f json http://127.0.0.1:8080/events/a http://127.0.0.1:8080/events/b",
               "sse-tail -f '{event}: {data}' -e price http://127.0.0.1:8080/events/prices"},
              "See sse-tail(1).");
     app.add_option("URL", o.urls, "Event-stream URL(s) to follow (http or https)")->required();
-    app.add_option("-H,--header", o.headers, "Extra request header, repeatable")->type_name("'NAME: VALUE'");
+    app.add_option("-H,--header", o.headers, "Extra request header, or @FILE of them read at each connect; repeatable")
+        ->type_name("'NAME: VALUE'");
+    app.add_option("-X,--request", o.method, "HTTP method (default GET, or POST with a body)")->type_name("METHOD");
+    app.add_option("-d,--data", o.data, "Request body as curl -d sends it (@FILE, @- for stdin); implies POST")
+        ->type_name("DATA");
+    app.add_option("--json", o.json, "JSON request body (@FILE, @- for stdin); implies POST")->type_name("DATA");
     app.add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
         ->type_name("ID");
     app.add_option("--retry", o.retry_ms, "Reconnection time before the server sets one (default 3000)")
         ->type_name("MS")
         ->check(whole_number(0));
-    app.add_flag("--no-reconnect", o.no_reconnect, "Exit at the end of the stream instead of reconnecting");
+    auto *no_reconnect =
+        app.add_flag("--no-reconnect", o.no_reconnect, "Exit at the end of the stream instead of reconnecting");
+    app.add_flag("--reconnect", o.reconnect, "Reconnect even with a body, sending it again (with Last-Event-ID)")
+        ->excludes(no_reconnect);
     app.add_option("--idle-timeout", o.idle_timeout_s,
                    "Reconnect after this long without a byte (default 45, 0 = off)")
         ->type_name("SECONDS")
@@ -139,6 +137,12 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     app.add_option("-e,--event", o.events, "Only events of this type, repeatable")->type_name("NAME");
     app.add_option("-m,--match", o.match, "Exit 0 on the first event whose data matches (POSIX ERE)")
         ->type_name("REGEX");
+    app.add_option("--until", o.until, "Exit 0 at the first event whose data is exactly DATA, not printing it")
+        ->type_name("DATA");
+    app.add_option("--exec", o.exec, "Run CMD with sh -c per event, the event on its stdin, instead of printing")
+        ->type_name("CMD");
+    app.add_option("--state", o.state, "Keep each URL's last event ID in FILE; resume from it at start")
+        ->type_name("FILE");
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
     app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr")->excludes(quiet);
     app.add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
@@ -168,9 +172,33 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     StreamOptions so;
     so.urls = opts.urls;
     so.headers = opts.headers;
+    if (std::string problem; RequestHeaders(opts.headers).read(problem), !problem.empty()) {
+        log.error(problem);
+        return Exit::usage;
+    }
+    so.method = opts.method.value_or("");
+    if (Status s = load_body(opts.data, opts.json, STDIN_FILENO, so.body); !s) {
+        log.error(s.message());
+        return Exit::usage;
+    }
     so.last_event_id = opts.last_event_id;
+    EventIds ids;  // --state: by URL, as of the last event handled
+    if (opts.state) {
+        Status s = load_event_ids(*opts.state, ids);
+        if (s) s = save_event_ids(*opts.state, ids);  // can it be written? say so now, not after an event
+        if (!s) {
+            log.error("--state: " + s.message());
+            return Exit::usage;
+        }
+        if (opts.last_event_id.empty()) so.last_event_ids.insert(ids.begin(), ids.end());
+    }
+    bool ids_changed = false;
+    std::string state_problem;  // the last --state failure reported, so it is said once
+    std::optional<EventCommand> command;
+    if (opts.exec) command.emplace(*opts.exec);
+    std::string command_input;
     so.retry_ms = opts.retry_ms;
-    so.reconnect = !opts.no_reconnect;
+    so.reconnect = opts.reconnect || (!opts.no_reconnect && resends_by_default(so.method, so.body.has_value()));
     // Beyond ~31 years a timeout means "never"; clamping keeps the clock arithmetic in range.
     auto to_ms = [](double s) {
         return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(std::min(s, 1e9) * 1000)));
@@ -188,23 +216,49 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     // event, and never an event held back.
     std::string pending;
     auto on_event = [&](const Event &e, std::string_view url) -> bool {
+        if (opts.state) {
+            std::string &id = ids[std::string(url)];
+            ids_changed |= id != e.id;
+            id = e.id;
+        }
+        if (opts.until && e.data == *opts.until) return false;  // the end marker, of any type
         if (!opts.events.empty() &&
             std::find(opts.events.begin(), opts.events.end(), e.type) == opts.events.end())
             return true;
         if (opts.match && !re.matches(e.data)) return true;
-        formatter.format(e, url, pending);
+        if (command) {
+            command_input.clear();
+            formatter.format(e, url, command_input);
+            if (Status s = command->run(command_input, e, url, stop); !s)
+                log.warn("--exec: " + s.message() + (e.id.empty() ? "" : " (event id " + e.id + ")"));
+        } else {
+            formatter.format(e, url, pending);
+        }
         ++printed;
         return limit == 0 || printed < limit;
     };
+    // The state is saved after the output, so it never claims an event that was not printed.
+    auto save_state = [&] {
+        if (!ids_changed) return;
+        ids_changed = false;
+        Status s = save_event_ids(*opts.state, ids);
+        if (!s && s.message() != state_problem) log.warn("--state: " + s.message());
+        state_problem = s.message();
+    };
     auto on_flush = [&]() -> bool {
-        if (pending.empty()) return true;
+        if (pending.empty()) {
+            save_state();
+            return true;
+        }
         bool ok = write_all(out_fd, pending, stop);
         pending.clear();
         if (!ok) {
             if (errno == EPIPE) pipe_closed = true;              // `| head`: the reader is done
             else if (errno != EINTR) write_error = Status::io(std::string("writing output: ") + std::strerror(errno));
+            return false;
         }
-        return ok;
+        save_state();
+        return true;
     };
 
     SseClient client(std::move(so), log);
