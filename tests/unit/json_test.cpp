@@ -77,3 +77,19 @@ TEST(Json, ReadsAStringMemberOfAReply) {
     EXPECT_EQ(ssekit::json_string_member("Bad Gateway", "error"), std::nullopt);
     EXPECT_EQ(ssekit::json_string_member(R"(["error"])", "error"), std::nullopt);
 }
+
+TEST(Json, EscapesTheSameAtEveryOffsetOfALongAsciiRun) {
+    // Runs are skipped eight bytes at a time: whatever needs care, anywhere in a long string
+    // (and across the boundary of an eight-byte step), is written as it is on its own.
+    const std::initializer_list<std::string_view> careful = {
+        "\"", "\\", "\n", "\x01", "\x1f", std::string_view("\0", 1), "\xC3\xA9", "\xFF", "\xE2\x82", " ", "\x7f", "~"};
+    for (std::string_view s : careful) {
+        std::string alone = as_json(s);
+        alone = alone.substr(1, alone.size() - 2);
+        for (size_t before = 0; before <= 17; ++before) {
+            std::string pad1(before, 'a'), pad2(19 - before, 'b');
+            EXPECT_EQ(as_json(pad1 + std::string(s) + pad2), "\"" + pad1 + alone + pad2 + "\"")
+                << "after " << before << " ASCII bytes";
+        }
+    }
+}

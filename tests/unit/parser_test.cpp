@@ -76,6 +76,14 @@ TEST(Parser, CrLfSplitAcrossChunksIsOneLineBreak) {
     EXPECT_EQ(drain(p), (std::vector<Seen>{{"message", "b", ""}}));
 }
 
+TEST(Parser, MixedLineEndsInOneChunkEachEndALine) {
+    // The parser looks for the next CR once and again only after passing it: lines ending in
+    // LF before it, at it, and CRs and LFs alternating after it must all still split.
+    EXPECT_EQ(parse("data: a\ndata: b\rdata: c\n\ndata: d\r\n\r\ndata: e\n\r" "data: f\r\r" ":x\ndata: g\n\n"),
+              (std::vector<Seen>{{"message", "a\nb\nc", ""}, {"message", "d", ""}, {"message", "e", ""},
+                                 {"message", "f", ""}, {"message", "g", ""}}));
+}
+
 TEST(Parser, JoinsDataLinesWithLfAndRemovesTheFinalLf) {
     EXPECT_EQ(parse("data: one\ndata: two\ndata:\ndata: three\n\n"),
               (std::vector<Seen>{{"message", "one\ntwo\n\nthree", ""}}));
@@ -152,7 +160,7 @@ TEST(Parser, IdWithoutDataSetsLastEventIdAtTheBlankLine) {
     EXPECT_EQ(p.last_event_id(), "");  // takes effect only when the block ends
     ASSERT_TRUE(p.feed("\n").is_ok());
     EXPECT_EQ(p.last_event_id(), "5");
-    EXPECT_FALSE(p.next().has_value());
+    EXPECT_FALSE(p.next());
 }
 
 TEST(Parser, IdAppliesToTheEventItIsIn) {
@@ -304,4 +312,40 @@ TEST(Parser, SpecExampleFourBlocks) {
               (std::vector<Seen>{{"message", "", ""}, {"message", "\n", ""}}));
     EXPECT_EQ(parse("data:test\n\ndata: test\n\n"),
               (std::vector<Seen>{{"message", "test", ""}, {"message", "test", ""}}));
+}
+
+// next() hands out events the parser owns and reuses; these pin what a caller may rely on.
+TEST(Parser, HandedOutEventsStayValidUntilTheNextFeed) {
+    Parser p;
+    ASSERT_TRUE(p.feed("data: first, longer than any small-string buffer\n\ndata: second\n\n").is_ok());
+    const Event *a = p.next();
+    const Event *b = p.next();
+    ASSERT_TRUE(a && b);
+    EXPECT_FALSE(p.next());
+    EXPECT_EQ(a->data, "first, longer than any small-string buffer");
+    EXPECT_EQ(b->data, "second");
+}
+
+TEST(Parser, ReusedSlotsCarryNothingOver) {
+    // The second chunk's events land in the slots (and buffers) of the first chunk's: longer
+    // and shorter data, another type and id, must all come out as sent.
+    Parser p;
+    ASSERT_TRUE(p.feed("event: big\nid: 7\ndata: a rather long first event, past the SSO size\n\ndata: 2\n\n").is_ok());
+    EXPECT_EQ(drain(p), (std::vector<Seen>{{"big", "a rather long first event, past the SSO size", "7"},
+                                           {"message", "2", "7"}}));
+    ASSERT_TRUE(p.feed("id\ndata: x\n\nevent: t\ndata: a rather long third event, past the SSO size too\n\ndata: y\n\n").is_ok());
+    EXPECT_EQ(drain(p), (std::vector<Seen>{{"message", "x", ""},
+                                           {"t", "a rather long third event, past the SSO size too", ""},
+                                           {"message", "y", ""}}));
+}
+
+TEST(Parser, EventsNotYetTakenSurviveAFeed) {
+    Parser p;
+    ASSERT_TRUE(p.feed("data: 1\n\ndata: 2\n\n").is_ok());
+    const Event *first = p.next();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->data, "1");
+    // "2" was not taken: the next chunk queues behind it.
+    ASSERT_TRUE(p.feed("data: 3\n\n").is_ok());
+    EXPECT_EQ(drain(p), (std::vector<Seen>{{"message", "2", ""}, {"message", "3", ""}}));
 }

@@ -129,3 +129,16 @@ TEST(Utf8, TheOutputIsAlwaysValid) {
         ASSERT_EQ(to_valid_utf8(once, scratch).data(), once.data()) << "decoding " << bytes;
     }
 }
+
+TEST(Utf8, DecodesTheSameAtEveryOffsetOfALongAsciiRun) {
+    // ASCII is skipped eight bytes at a time: a sequence or an error at any offset from the
+    // start, and across the boundary of an eight-byte step, decodes as it does on its own.
+    for (std::string_view s : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\x80", "\xFF", "\xE2\x82",
+                               "\xF0\x9F\x98", "\xED\xA0\x80"}) {
+        for (size_t before = 0; before <= 17; ++before) {
+            std::string pad1(before, 'a'), pad2(19 - before, 'b');
+            EXPECT_EQ(decode(pad1 + std::string(s) + pad2), pad1 + decode(s) + pad2)
+                << "after " << before << " ASCII bytes";
+        }
+    }
+}

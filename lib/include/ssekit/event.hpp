@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace ssekit {
 
@@ -20,6 +21,9 @@ struct Event {
 };
 
 // The type a listener sees: `type`, or "message" when it is empty.
-inline std::string effective_type(const Event &e) { return e.type.empty() ? "message" : e.type; }
+// A view (of `e.type` or a literal), so formatting an event copies no string.
+inline std::string_view effective_type(const Event &e) {
+    return e.type.empty() ? std::string_view("message") : std::string_view(e.type);
+}
 
 }  // namespace ssekit

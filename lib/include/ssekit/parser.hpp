@@ -17,15 +17,18 @@
 //  - `retry` is taken only when its value is all ASCII digits;
 //  - an unterminated block at end of stream is discarded;
 //  - invalid UTF-8 is decoded with U+FFFD replacement characters.
-// Memory: one line buffer and one data buffer that grow with the input and are reused; no
-// per-byte allocation. Lines of many MiB work; `max_line` (0 = unlimited) bounds them.
+// Memory: one line buffer, one data buffer and the queue of dispatched events grow with the
+// input and are reused, so a steady stream allocates nothing per event: a dispatched event
+// swaps buffers with a spent one in the queue. The queue keeps as many events as the most one
+// feed() dispatched (bounded by the chunk size). Lines of many MiB work; `max_line`
+// (0 = unlimited) bounds them.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ssekit/event.hpp"
 #include "ssekit/status.hpp"
@@ -45,9 +48,11 @@ public:
     // The stream ended: a pending unterminated block is discarded (spec), nothing dispatched.
     void end_of_stream();
 
-    // The next dispatched event, oldest first. Event::type is the effective type ("message"
-    // when none was given); Event::id is the last event ID at dispatch; retry is unset.
-    std::optional<Event> next();
+    // The next dispatched event, oldest first, or nullptr when none is left. Event::type is the
+    // effective type ("message" when none was given); Event::id is the last event ID at
+    // dispatch; retry is unset. The event belongs to the parser and stays valid until the next
+    // feed() (which reuses its buffers): copy what must live longer.
+    const Event *next();
 
     // A reconnection time from a valid `retry:` field seen since the last call, if any.
     std::optional<std::uint64_t> take_retry();
@@ -72,7 +77,11 @@ private:
     std::string type_;
     std::string id_buffer_;       // the spec's "last event ID buffer"
     std::string last_event_id_;   // the spec's "last event ID string", set at dispatch
-    std::deque<Event> ready_;
+    // Dispatched events: ready_[ready_head_, ready_count_) are waiting for next(); the slots
+    // before them were handed out, those from ready_count_ on are spent, kept for their buffers.
+    std::vector<Event> ready_;
+    std::size_t ready_head_ = 0;
+    std::size_t ready_count_ = 0;
     std::optional<std::uint64_t> retry_;
     std::size_t max_line_;
     std::uint64_t bytes_fed_ = 0;

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <cstring>
+
 #include "base/utf8.hpp"
 
 namespace ssekit {
@@ -10,6 +13,28 @@ namespace {
 
 // A byte that a JSON string cannot hold as is (control, '"', '\\') or that starts UTF-8.
 constexpr bool needs_care(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
+
+// Whether any of the eight bytes at p needs care, with word arithmetic instead of eight tests
+// (the classic "has a zero byte" and "has a byte less than n" tricks, exact for "any").
+bool word_needs_care(const char *p) {
+    constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    auto has_zero = [&](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    const std::uint64_t control = (w - ones * 0x20) & ~w & highs;  // some byte < 0x20
+    return (control | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs)) != 0;
+}
+
+// The end of the run of bytes from text[i] on that need no care: eight at a time, and fewer
+// than eight at the end with the last word of `text` (it overlaps bytes already copied or
+// seen; when one of those needs care, the rest are tested one by one).
+size_t careless_run_end(std::string_view text, size_t i) {
+    const size_t n = text.size();
+    while (i + 8 <= n && !word_needs_care(text.data() + i)) i += 8;
+    if (i < n && i + 8 > n && n >= 8 && !word_needs_care(text.data() + n - 8)) return n;
+    while (i < n && !needs_care(static_cast<unsigned char>(text[i]))) ++i;
+    return i;
+}
 
 }  // namespace
 
@@ -23,8 +48,8 @@ void append_json_string(std::string &out, std::string_view text) {
         Utf8Step step{1, true};
         while (run < text.size()) {
             // Plain ASCII in a loop of its own: a quarter faster on ASCII text than one loop
-            // testing every case (measured on 200-byte strings).
-            while (run < text.size() && !needs_care(static_cast<unsigned char>(text[run]))) ++run;
+            // testing every case (measured on 200-byte strings), and a word at a time in it.
+            run = careless_run_end(text, run);
             if (run == text.size() || static_cast<unsigned char>(text[run]) < 0x80) break;
             step = utf8_step(text, run);
             if (!step.valid) break;

@@ -1,14 +1,36 @@
 #include "base/utf8.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace ssekit {
 
 namespace {
 
+// The end of the run of ASCII bytes starting at text[i]. Most text is ASCII and every line the
+// parser reads passes here, so it tests eight bytes at a time (a word with no high bit set is
+// eight ASCII bytes), and fewer than eight at the end with the last word of `text`, which
+// overlaps bytes already seen: those may be non-ASCII (then the bytes are tested one by one).
+std::size_t ascii_run_end(std::string_view text, std::size_t i) {
+    constexpr std::uint64_t highs = 0x8080808080808080u;
+    const std::size_t n = text.size();
+    std::uint64_t w;
+    for (; i + 8 <= n; i += 8) {
+        std::memcpy(&w, text.data() + i, 8);
+        if (w & highs) break;
+    }
+    if (i < n && i + 8 > n && n >= 8) {
+        std::memcpy(&w, text.data() + n - 8, 8);
+        if (!(w & highs)) return n;
+    }
+    while (i < n && static_cast<unsigned char>(text[i]) < 0x80) ++i;
+    return i;
+}
+
 // Where the run of valid UTF-8 starting at text[i] ends; when that is before the end of
 // `text`, `error` is the ill-formed subpart found there.
 std::size_t end_of_valid_run(std::string_view text, std::size_t i, Utf8Step &error) {
-    while (i < text.size()) {
-        if (static_cast<unsigned char>(text[i]) < 0x80) { ++i; continue; }
+    while ((i = ascii_run_end(text, i)) < text.size()) {
         error = utf8_step(text, i);
         if (!error.valid) break;
         i += error.length;

@@ -20,6 +20,9 @@ Parser::Parser(std::string last_event_id, std::size_t max_line)
 
 Status Parser::feed(std::string_view chunk) {
     bytes_fed_ += chunk.size();
+    // Every event next() handed out has been read by now (its validity ends here): their slots
+    // take the events this chunk dispatches.
+    if (ready_head_ == ready_count_) ready_head_ = ready_count_ = 0;
     // The decoder strips one BOM at stream start; its three bytes may arrive in separate chunks.
     while (!bom_done_ && !chunk.empty()) {
         if (static_cast<unsigned char>(chunk.front()) == kBom[bom_matched_]) {
@@ -37,17 +40,32 @@ Status Parser::feed(std::string_view chunk) {
     return feed_bytes(chunk);
 }
 
+namespace {
+
+// The index of the first `c` in bytes[from, to), or `to`: memchr, which scans words at a time.
+size_t find_byte(std::string_view bytes, size_t from, size_t to, char c) {
+    const void *hit = std::memchr(bytes.data() + from, c, to - from);
+    return hit ? static_cast<size_t>(static_cast<const char *>(hit) - bytes.data()) : to;
+}
+
+}  // namespace
+
 Status Parser::feed_bytes(std::string_view bytes) {
+    const size_t n = bytes.size();
     size_t i = 0;
     // A CR ended the previous line; an LF right after it belongs to the same line break.
-    if (last_was_cr_ && !bytes.empty()) {
+    if (last_was_cr_ && n > 0) {
         last_was_cr_ = false;
         if (bytes.front() == '\n') i = 1;
     }
-    while (i < bytes.size()) {
-        size_t end = i;
-        while (end < bytes.size() && bytes[end] != '\n' && bytes[end] != '\r') ++end;
-        if (end == bytes.size()) {
+    // A line ends at the first LF or CR. Most streams use LF alone, so the next CR is searched
+    // for once and again only after a line has ended at it; each line then costs one memchr
+    // for LF, bounded by that CR.
+    size_t cr = find_byte(bytes, i, n, '\r');
+    while (i < n) {
+        if (cr < i) cr = find_byte(bytes, i, n, '\r');
+        const size_t end = find_byte(bytes, i, cr, '\n');
+        if (end == n) {
             // No line end in this chunk: keep the partial line for the next one.
             line_.append(bytes.substr(i));
             if (max_line_ && line_.size() > max_line_)
@@ -68,7 +86,7 @@ Status Parser::feed_bytes(std::string_view bytes) {
         }
         i = end + 1;
         if (bytes[end] == '\r') {
-            if (i < bytes.size()) {
+            if (i < n) {
                 if (bytes[i] == '\n') ++i;
             } else {
                 last_was_cr_ = true;
@@ -141,12 +159,14 @@ void Parser::dispatch() {
     // 3. "If the data buffer's last character is a U+000A LINE FEED (LF) character, then
     //    remove the last character from the data buffer."
     if (data_.back() == '\n') data_.pop_back();
-    Event e;
+    // The event goes into a spent slot of the queue, whose buffers this reuses: the data buffer
+    // is swapped in (no copy) and the slot's old one becomes the next data buffer.
+    if (ready_count_ == ready_.size()) ready_.emplace_back();
+    Event &e = ready_[ready_count_++];
     // 4-5. Type defaults to "message"; lastEventId is the last event ID string.
-    e.type = type_.empty() ? std::string("message") : std::move(type_);
-    e.data = std::move(data_);
-    e.id = last_event_id_;
-    ready_.push_back(std::move(e));
+    e.type.assign(type_.empty() ? std::string_view("message") : std::string_view(type_));
+    e.data.swap(data_);
+    e.id.assign(last_event_id_);
     // "Set the data buffer and the event type buffer to the empty string."
     data_.clear();
     type_.clear();
@@ -163,11 +183,9 @@ void Parser::end_of_stream() {
     last_was_cr_ = false;
 }
 
-std::optional<Event> Parser::next() {
-    if (ready_.empty()) return std::nullopt;
-    Event e = std::move(ready_.front());
-    ready_.pop_front();
-    return e;
+const Event *Parser::next() {
+    if (ready_head_ == ready_count_) return nullptr;
+    return &ready_[ready_head_++];
 }
 
 std::optional<std::uint64_t> Parser::take_retry() {

@@ -1,6 +1,7 @@
 #include "ssed/front_door.hpp"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -212,6 +213,7 @@ struct FrontDoor::Impl {
     Clock::time_point last_accept_warning{};
 
     std::unordered_map<std::uint64_t, std::unique_ptr<Conn>> conns;
+    std::size_t peak_open = 0;  // most connections held since the last trim
     std::vector<std::uint64_t> graveyard;  // closed this turn; erased after the events
     std::vector<std::uint64_t> ready;      // to be served again next turn (fairness)
     std::uint64_t next_id = kFirstConnId;
@@ -562,6 +564,14 @@ void FrontDoor::Impl::close(Conn &c) {
 }
 
 void FrontDoor::Impl::check_deadlines(Clock::time_point now) {
+    // After a burst (a connect storm: thousands of handshakes at once, their sockets now
+    // streams), hand the memory those requests used back to the system: the allocator keeps
+    // freed small blocks otherwise, and an idle subscriber would seem to cost twice its size.
+    peak_open = std::max(peak_open, conns.size());
+    if (peak_open >= 1024 && conns.size() < peak_open / 4) {
+        ::malloc_trim(0);
+        peak_open = conns.size();
+    }
     if (!accepting && !stopping && listen_fd.valid() && conns.size() < limits.max_connections && now >= accept_resume)
         set_accepting(true);
     for (auto &[id, cp] : conns) {

@@ -49,7 +49,7 @@ EventCommand::EventCommand(std::string command) : command_(std::move(command)) {
 Status EventCommand::run(std::string_view input, const Event &e, std::string_view url,
                          const volatile std::sig_atomic_t &stop) {
     std::vector<std::string> env = environment_;
-    env.push_back(std::string(kVariables[0]) + effective_type(e));
+    env.push_back(std::string(kVariables[0]).append(effective_type(e)));
     env.push_back(std::string(kVariables[1]) + e.id);
     env.push_back(std::string(kVariables[2]).append(url));
     std::vector<char *> envp;

@@ -23,6 +23,10 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kErrorBodyBytes = 1024;
 constexpr std::size_t kErrorExcerptBytes = 300;
 
+// curl's receive buffer per transfer (CURLOPT_BUFFERSIZE; its default is 16 KiB), and how much
+// input is parsed, at most, before its events are flushed (see Impl::flush).
+constexpr long kReceiveBuffer = 256 * 1024;
+
 struct EasyDeleter {
     void operator()(CURL *e) const { curl_easy_cleanup(e); }
 };
@@ -102,6 +106,8 @@ struct SseClient::Impl {
     const EventHandler *on_event = nullptr;
     const FlushHandler *on_flush = nullptr;
     bool stopping = false;
+    bool unflushed = false;             // events were delivered since the last on_flush
+    std::uint64_t unflushed_bytes = 0;  // body bytes parsed since then
 
     Impl(StreamOptions o, Logger l) : opts(std::move(o)), log(std::move(l)), headers(opts.headers) {}
 
@@ -201,15 +207,28 @@ struct SseClient::Impl {
         }
         if (auto retry = s.parser->take_retry()) s.policy.set_reconnection_time(*retry);
         s.last_id = s.parser->last_event_id();
-        bool delivered = false;
         while (auto e = s.parser->next()) {
             if (stopping) continue;  // drain: nothing is delivered after a stop
-            delivered = true;
+            unflushed = true;
             if (!(*on_event)(*e, s.url)) stopping = true;
         }
-        if (delivered && !(*on_flush)()) stopping = true;
+        unflushed_bytes += bytes.size();
+        if (unflushed_bytes >= kReceiveBuffer) flush();
         s.last_byte = Clock::now();  // time spent in the handlers (--exec) is not the server's silence
         return bytes.size();
+    }
+
+    // Hands what was delivered to the flush handler. Output is flushed once per round of
+    // curl_multi_perform, after every byte read in it was parsed and before waiting for more
+    // (curl hands the body over in pieces of at most 16 KiB whatever its buffer size, so a flush
+    // per piece would cost a write(2) per 16 KiB), and also within a round every
+    // kReceiveBuffer bytes: while bytes keep arriving, curl reads on in the same round, and the
+    // output must neither wait for that nor pile up.
+    void flush() {
+        unflushed_bytes = 0;
+        if (!unflushed) return;
+        unflushed = false;
+        if (!(*on_flush)()) stopping = true;
     }
 
     Status start(Stream &s) {
@@ -272,6 +291,9 @@ struct SseClient::Impl {
         curl_easy_setopt(e, CURLOPT_HEADERDATA, &s);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_body);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
+        // A busy stream then costs one recv per 256 KiB rather than per 16 KiB; a quiet one is
+        // handed on as soon as its bytes arrive all the same.
+        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, kReceiveBuffer);
         curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &Impl::on_progress);
         curl_easy_setopt(e, CURLOPT_XFERINFODATA, &s);
@@ -357,9 +379,10 @@ struct SseClient::Impl {
         schedule(s, false, curl_error, true);
     }
 
-    Result run(const EventHandler &handler, const FlushHandler &flush, const volatile std::sig_atomic_t &stop) {
-        on_event = &handler;
-        on_flush = &flush;
+    Result run(const EventHandler &event_handler, const FlushHandler &flush_handler,
+               const volatile std::sig_atomic_t &stop) {
+        on_event = &event_handler;
+        on_flush = &flush_handler;
         while (true) {
             if (stop) return {End::interrupted, Status::ok()};
             if (stopping) return {End::stopped, Status::ok()};
@@ -387,21 +410,27 @@ struct SseClient::Impl {
             }
 
             int running = 0;
-            if (CURLMcode mc = curl_multi_perform(multi.get(), &running); mc != CURLM_OK) {
+            CURLMcode mc = curl_multi_perform(multi.get(), &running);
+            flush();
+            if (mc != CURLM_OK) {
                 Status st = Status::internal(std::string("curl_multi_perform: ") + curl_multi_strerror(mc));
                 log.error(st.message());
                 return {End::finished, st};
             }
             int left = 0;
+            bool ended = false;
             while (CURLMsg *msg = curl_multi_info_read(multi.get(), &left)) {
                 if (msg->msg != CURLMSG_DONE) continue;
+                ended = true;
                 for (auto &sp : streams)
                     if (sp->easy.get() == msg->easy_handle) {
                         transfer_done(*sp, msg->data.result);
                         break;
                     }
             }
-            if (stopping || stop) continue;
+            // A transfer that ended may have ended the run (or be due to reconnect at once): look
+            // at the states again before polling, or an exit at the end of a stream waits 100 ms.
+            if (stopping || stop || ended) continue;
 
             auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
             int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(timeout.count(), 0, 100));

@@ -61,9 +61,10 @@ class SseClient {
 public:
     // Returns false to stop the run (no further event is delivered).
     using EventHandler = std::function<bool(const Event &e, std::string_view url)>;
-    // Called once the events of one received chunk have all been handed to the EventHandler,
-    // before the client waits for more bytes: the moment to flush output, so a burst costs
-    // one write and a lone event is still printed at once. Returns false to stop the run.
+    // Called once the events of everything read in one round (one receive per busy stream)
+    // have all been handed to the EventHandler, before the client waits for more bytes: the
+    // moment to flush output, so a burst costs one write and a lone event is still printed at
+    // once. Not called for a round that delivered nothing. Returns false to stop the run.
     using FlushHandler = std::function<bool()>;
 
     enum class End {

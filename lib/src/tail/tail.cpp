@@ -211,7 +211,7 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     std::uint64_t printed = 0;
     bool pipe_closed = false;
     std::optional<Status> write_error;
-    // Events of one received chunk are formatted into `pending` and written together when the
+    // Events of one round of reads are formatted into `pending` and written together when the
     // client flushes, before it waits for more bytes: one write(2) per burst instead of one per
     // event, and never an event held back.
     std::string pending;

@@ -76,7 +76,7 @@ void Formatter::format(const Event &e, std::string_view url, std::string &out) {
         out.append("}\n");
         return;
     case Kind::raw: {
-        const std::string type = effective_type(e);
+        const std::string_view type = effective_type(e);
         if (type != "message") out.append("event: ").append(type).push_back('\n');
         if (!e.id.empty()) out.append("id: ").append(e.id).push_back('\n');
         else if (!raw_last_id_.empty()) out.append("id\n");  // an empty id resets the reader's
