@@ -134,6 +134,15 @@ struct SseClient::Impl {
 
     Impl(StreamOptions o, Logger l) : opts(std::move(o)), log(std::move(l)) {}
 
+    // Whether the streams share connections (HTTP/2 multiplexing). Not for h2c with libcurl
+    // before 8.0: reusing a prior-knowledge connection fails with "Error in the HTTP2 framing
+    // layer" (curl#10634, fixed in 8.0.0; Debian 12 has 7.88.1).
+    bool multiplexes() const {
+        if (opts.http_version == HttpVersion::http1_1) return false;
+        if (opts.http_version == HttpVersion::http2_tls) return true;
+        return curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
+    }
+
     // ---- callbacks (static trampolines; userdata is the Stream) ----
 
     static size_t on_header(char *buf, size_t size, size_t n, void *userdata) {
@@ -255,7 +264,11 @@ struct SseClient::Impl {
         CURL *e = s.easy.get();
         curl_easy_setopt(e, CURLOPT_URL, s.request_url.c_str());
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, curl_http_version(opts.http_version));
-        if (opts.http_version != HttpVersion::http1_1) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        if (multiplexes()) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        // Not multiplexing h2c: libcurl before 8.0 also fails a connection reused one after
+        // the other, so a reconnect gets a fresh one.
+        if (opts.http_version == HttpVersion::http2_prior_knowledge && !multiplexes())
+            curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
         curl_easy_setopt(e, CURLOPT_USERAGENT, "sse-tail/" SSEKIT_VERSION);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -411,6 +424,8 @@ SseClient::SseClient(StreamOptions options, Logger log)
     static std::once_flag curl_init;
     std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     impl_->multi.reset(curl_multi_init());
+    if (impl_->multi && !impl_->multiplexes())
+        curl_multi_setopt(impl_->multi.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_NOTHING));
     const std::uint64_t start_ms = impl_->opts.retry_ms.value_or(ReconnectPolicy::default_reconnection_ms);
     for (const auto &url : impl_->opts.urls) {
         auto s = std::make_unique<Impl::Stream>(url, ReconnectPolicy(start_ms));

@@ -22,7 +22,9 @@
 // HTTP version: HTTP/1.1 unless asked (libcurl alone would offer h2 on https; we say which).
 // With HTTP/2 (ALPN over TLS, or prior knowledge on http://) each request waits for an
 // existing connection to the same server (CURLOPT_PIPEWAIT), so several URLs are multiplexed
-// as streams of one connection instead of one connection each.
+// as streams of one connection instead of one connection each; h2c (prior knowledge) only
+// with libcurl 8.0 or later, whose connection reuse works for it (curl#10634): before, each
+// h2c request gets a connection of its own.
 // from_start adds `since=start` to each request's query: ssed then replays the topic's whole
 // retained history with no gap notice (a Last-Event-ID, once there is one, still wins there);
 // other servers ignore an unknown parameter.
