@@ -76,7 +76,7 @@ Status check_tail_options(const TailOptions &o) {
         if (Status s = re.compile(*o.match); !s) return Status::invalid_argument("--match: " + s.message());
     }
     if (o.urls.empty() && o.input.empty())
-        return Status::invalid_argument("URL is required (or - or --input FILE to read a saved stream)");
+        return Status::invalid_argument("URL is required");
     if (!o.input.empty() && !o.urls.empty())
         return Status::invalid_argument("--input FILE reads one stream: give no URL with it");
     if (o.urls.size() > 1 && std::find(o.urls.begin(), o.urls.end(), "-") != o.urls.end())
@@ -136,7 +136,11 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
         ->type_name("FILE");
     app.add_flag("--from-start", o.from_start,
                  "ssed: replay the topic's kept history first, no gap notice (?since=start)");
-    app.add_option("-H,--header", o.headers, "Extra request header, repeatable")->type_name("'NAME: VALUE'");
+    // One value per -H or -e: the URL after them is not taken for a second one (the URL is
+    // optional, with --input).
+    app.add_option("-H,--header", o.headers, "Extra request header, repeatable")
+        ->type_name("'NAME: VALUE'")
+        ->allow_extra_args(false);
     app.add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
         ->type_name("ID");
     app.add_option("--retry", o.retry_ms, "Reconnection time before the server sets one (default 3000)")
@@ -155,7 +159,9 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     app.add_option("-W,--timeout", o.timeout_s, "Give up after this long (exit 1)")
         ->type_name("SECONDS")
         ->check(seconds_at_least(false));
-    app.add_option("-e,--event", o.events, "Only events of this type, repeatable")->type_name("NAME");
+    app.add_option("-e,--event", o.events, "Only events of this type, repeatable")
+        ->type_name("NAME")
+        ->allow_extra_args(false);
     app.add_option("-m,--match", o.match, "Exit 0 on the first event whose data matches (POSIX ERE)")
         ->type_name("REGEX");
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
