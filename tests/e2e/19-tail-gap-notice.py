@@ -12,11 +12,6 @@ from ssed_fixture import ProcTestCase, Ssed, binary, wait_for  # noqa: E402
 
 
 class GapNotice(ProcTestCase):
-    def publish(self, ssed, data):
-        status, _, body = ssed.publish("t", data)
-        self.assertEqual(status, 200, body)
-        return json.loads(body)["id"]
-
     def test_the_gap_notice_is_shown_as_what_it_is_and_never_counted(self):
         first = Ssed(self, "--retry", "100")
         url = f"{first.url}/events/t"
@@ -32,7 +27,7 @@ class GapNotice(ProcTestCase):
         }
         tails = {name: self.start([binary("sse-tail"), "-W", "60", *args, url]) for name, args in argv.items()}
         wait_for(lambda: first.metric("ssed_subscribers") == len(tails), 15, what="every sse-tail to subscribe")
-        one = self.publish(first, "one")
+        [one] = first.publish_all("t", ["one"])
         for name, tail in tails.items():
             tail.wait_line(lambda l: "one" in l, 15)
         first.proc.signal()
@@ -40,7 +35,7 @@ class GapNotice(ProcTestCase):
         # The same port: each sse-tail reconnects with Last-Event-ID `one`, from the earlier run.
         second = Ssed(self, listen=f"127.0.0.1:{first.port}")
         wait_for(lambda: second.metric("ssed_subscribers") == len(tails), 30, what="every sse-tail to reconnect")
-        two = self.publish(second, "two")
+        [two] = second.publish_all("t", ["two"])
         for name, tail in tails.items():
             self.assertEqual(tail.wait(30), 0, f"{name}: {tail.stderr()}")
 
@@ -70,7 +65,7 @@ class GapNotice(ProcTestCase):
         tail = self.start([binary("sse-tail"), "-W", "60", "-n", "1", "-f", "json", "-e", "message",
                            "--last-event-id", "1-1", f"{first.url}/events/t"])
         wait_for(lambda: first.metric("ssed_subscribers") == 1, 15, what="sse-tail to subscribe")
-        self.publish(first, "after")
+        first.publish_all("t", ["after"])
         self.assertEqual(tail.wait(30), 0, tail.stderr())
         self.assertEqual([json.loads(l)["data"] for l in tail.stdout().splitlines()], ["after"])
         self.assertIn("ssed-gap", tail.stderr())

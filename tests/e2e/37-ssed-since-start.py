@@ -19,31 +19,23 @@ RUNS = 20
 
 
 class SinceStart(ProcTestCase):
-    def publish_all(self, ssed, topic, items):
-        ids = []
-        for data in items:
-            status, _, body = ssed.publish(topic, data)
-            self.assertEqual(status, 200, body)
-            ids.append(json.loads(body)["id"])
-        return ids
-
     def test_since_start_replays_all_history_without_a_gap_then_live(self):
         ssed = Ssed(self, "--history", "3")
-        ids = self.publish_all(ssed, "t", ["a", "b", "c", "d"])  # "a" is evicted: not asked for
+        ids = ssed.publish_all("t", ["a", "b", "c", "d"])  # "a" is evicted: not asked for
         s = ssed.subscribe("/events/t?since=start")
         self.addCleanup(s.close)
         self.assertEqual([(e["id"], e["data"]) for e in s.wait_events(3)], list(zip(ids[1:], "bcd")))
-        [live] = self.publish_all(ssed, "t", ["e"])
+        [live] = ssed.publish_all("t", ["e"])
         self.assertEqual(s.wait_events(4)[3]["id"], live)
         self.assertFalse(any(e.get("event") == "ssed-gap" for e in s.events()), s.text())
 
     def test_a_last_event_id_wins_over_since_start(self):
         ssed = Ssed(self)
-        ids = self.publish_all(ssed, "t", ["a", "b", "c"])
+        ids = ssed.publish_all("t", ["a", "b", "c"])
         s = ssed.subscribe("/events/t?since=start", {"Last-Event-ID": ids[1]})
         self.addCleanup(s.close)
         self.assertEqual([e["data"] for e in s.wait_events(1)], ["c"])
-        self.publish_all(ssed, "t", ["d"])
+        ssed.publish_all("t", ["d"])
         self.assertEqual([e["data"] for e in s.wait_events(2)], ["c", "d"])
 
     def test_an_unknown_since_is_refused(self):
@@ -54,7 +46,7 @@ class SinceStart(ProcTestCase):
 
     def test_sse_tail_from_start_sees_events_published_before_it_connected(self):
         ssed = Ssed(self)
-        ids = self.publish_all(ssed, "t", ["early 1", "early 2"])
+        ids = ssed.publish_all("t", ["early 1", "early 2"])
         rc, out, err = self.run_tool([binary("sse-tail"), "--from-start", "-n", "2", "-f", "json", "-W", "30",
                                       f"{ssed.url}/events/t?x=1"])
         self.assertEqual(rc, 0, err)

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
+#include <utility>
+#include <vector>
 
 using ssekit::append_base64_decoded;
 using ssekit::base64_encode;
@@ -18,24 +21,18 @@ std::optional<std::string> decode(std::string_view text) {
 
 }  // namespace
 
+// RFC 4648 §10.
+const std::vector<std::pair<std::string, std::string>> kRfc4648Vectors = {
+    {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
+};
+
 TEST(Base64, EncodesTheRfc4648Vectors) {
-    EXPECT_EQ(base64_encode(""), "");
-    EXPECT_EQ(base64_encode("f"), "Zg==");
-    EXPECT_EQ(base64_encode("fo"), "Zm8=");
-    EXPECT_EQ(base64_encode("foo"), "Zm9v");
-    EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
-    EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
-    EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+    for (const auto &[bytes, text] : kRfc4648Vectors) EXPECT_EQ(base64_encode(bytes), text) << bytes;
 }
 
 TEST(Base64, DecodesTheRfc4648Vectors) {
-    EXPECT_EQ(decode(""), "");
-    EXPECT_EQ(decode("Zg=="), "f");
-    EXPECT_EQ(decode("Zm8="), "fo");
-    EXPECT_EQ(decode("Zm9v"), "foo");
-    EXPECT_EQ(decode("Zm9vYg=="), "foob");
-    EXPECT_EQ(decode("Zm9vYmE="), "fooba");
-    EXPECT_EQ(decode("Zm9vYmFy"), "foobar");
+    for (const auto &[bytes, text] : kRfc4648Vectors) EXPECT_EQ(decode(text), bytes) << text;
 }
 
 TEST(Base64, UsesTheStandardAlphabetWithPlusAndSlash) {
