@@ -44,7 +44,7 @@ class Cli(ProcTestCase):
         rc, out, err = self.tail("--help")
         self.assertEqual((rc, err), (0, ""))
         self.assertTrue(out.startswith("sse-tail: follow Server-Sent Events streams"), out)
-        self.assertIn("Usage: sse-tail [OPTIONS] URL...", out)
+        self.assertIn("Usage: sse-tail [OPTIONS] [URL...]", out)  # optional: - or --input FILE
         self.assertIn("Exit status:\n  0 ", out)
         self.assertIn("  77  permission denied: HTTP 401 or 403\n", out)
         self.assertTrue(out.endswith("\nSee sse-tail(1).\n"), out[-200:])

@@ -53,7 +53,7 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 64; }}
 http {{
-    log_format proto '$server_protocol $request_method $request_uri $status';
+    log_format proto '$server_protocol $request_method $request_uri $status $connection';
     access_log {dir}/access.log proto;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
@@ -75,13 +75,16 @@ def client_context():
 
 class Nginx:
     """nginx with the recipe in front of ssed on `upstream_port`, listening on a free loopback
-    port with TLS. As root it runs as `nobody` (setpriv), from a directory that user owns."""
+    port with TLS. As root it runs as `nobody` (setpriv), from a directory that user owns.
+    With `h2c`, the same server also listens on `h2c_port` in cleartext HTTP/2 (nginx 1.22's
+    `listen ... http2` without ssl: prior knowledge only, no Upgrade)."""
 
-    def __init__(self, case, upstream_port):
+    def __init__(self, case, upstream_port, h2c=False):
         self.case = case
         self.dir = tempfile.mkdtemp(prefix="ssekit-nginx-")
         case.addCleanup(shutil.rmtree, self.dir, True)
         self.port = free_port()
+        self.h2c_port = free_port() if h2c else None
         cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
                         "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
@@ -90,7 +93,8 @@ class Nginx:
         with open(RECIPE) as f:
             site = f.read()
         for old, new in ((UPSTREAM, f"server 127.0.0.1:{upstream_port};"),
-                         (LISTEN, f"listen 127.0.0.1:{self.port} ssl http2;"),
+                         (LISTEN, f"listen 127.0.0.1:{self.port} ssl http2;" +
+                          (f" listen 127.0.0.1:{self.h2c_port} http2;" if h2c else "")),
                          (CERT, f"ssl_certificate {cert};"),
                          (KEY, f"ssl_certificate_key {key};"),
                          (TIMEOUT, f"proxy_read_timeout {READ_TIMEOUT}s;")):
@@ -151,14 +155,18 @@ class Nginx:
         return json.loads(body)["id"]
 
 
+def skip_without_nginx(case):
+    """Checked before anything starts: a machine without them skips, saying so."""
+    if not os.path.exists(NGINX):
+        case.skipTest("nginx is not installed (scripts/deps.sh installs nginx-light)")
+    if not shutil.which("openssl"):
+        case.skipTest("openssl(1) is not installed (scripts/deps.sh installs it)")
+
+
 class BehindNginx(ProcTestCase):
     def setUp(self):
         super().setUp()
-        # Checked before anything starts: a machine without them skips, saying so.
-        if not os.path.exists(NGINX):
-            self.skipTest("nginx is not installed (scripts/deps.sh installs nginx-light)")
-        if not shutil.which("openssl"):
-            self.skipTest("openssl(1) is not installed (scripts/deps.sh installs it)")
+        skip_without_nginx(self)
 
     def pair(self, *ssed_args):
         ssed = Ssed(self, *ssed_args)
@@ -229,8 +237,8 @@ class BehindNginx(ProcTestCase):
         again = nginx.subscribe("/events/t", {"Last-Event-ID": seen})
         self.assertEqual([(e["id"], e["data"]) for e in again.wait_events(2)],
                          [(missed[0], "missed 1"), (missed[1], "missed 2")])
-        # HTTP/2 (libcurl negotiates it over TLS): sse-tail resumes from the same id.
-        rc, out, err = self.run_tool([binary("sse-tail"), "-k", "-n", "2", "-f", "json", "-W", "30",
+        # HTTP/2 (--http2: negotiated over TLS by ALPN): sse-tail resumes from the same id.
+        rc, out, err = self.run_tool([binary("sse-tail"), "--http2", "-k", "-n", "2", "-f", "json", "-W", "30",
                                       "--last-event-id", seen, f"{nginx.url}/events/t"], timeout=60)
         self.assertEqual(rc, 0, err)
         self.assertEqual([json.loads(line) for line in out.splitlines()],
@@ -239,9 +247,9 @@ class BehindNginx(ProcTestCase):
         live = nginx.publish("t", "live")
         again.wait_events(3)
         self.assertEqual([e["id"] for e in again.data_events()], missed + [live])  # no duplicate
-        wait_for(lambda: "HTTP/2.0 GET /events/t 200" in nginx.log("access.log"), 15,
+        wait_for(lambda: "HTTP/2.0 GET /events/t 200 " in nginx.log("access.log"), 15,
                  what="nginx to log sse-tail's HTTP/2 request")
-        self.assertIn("HTTP/1.1 GET /events/t 200", nginx.log("access.log"))
+        self.assertIn("HTTP/1.1 GET /events/t 200 ", nginx.log("access.log"))
 
 
 def statements(text):

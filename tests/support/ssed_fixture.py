@@ -2,6 +2,7 @@
 the URL it prints, make HTTP requests, and read event streams over raw sockets (de-chunked and
 parsed into events). Every wait has a deadline; processes are stopped by PID via ProcTestCase."""
 import http.client
+import json
 import os
 import re
 import resource
@@ -52,6 +53,15 @@ class Ssed:
     def publish(self, topic, data, headers=None, **params):
         query = ("?" + urllib.parse.urlencode(params)) if params else ""
         return self.request("POST", f"/events/{topic}{query}", body=data.encode(), headers=headers)
+
+    def publish_all(self, topic, items):
+        """Publishes each of `items` as one event, asserting 200; returns their ids."""
+        ids = []
+        for data in items:
+            status, _, body = self.publish(topic, data)
+            self.case.assertEqual(status, 200, body)
+            ids.append(json.loads(body)["id"])
+        return ids
 
     def subscribe(self, path, headers=None):
         return SseStream(self.host, self.port, path, headers)

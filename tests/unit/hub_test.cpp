@@ -243,6 +243,41 @@ TEST(Hub, AFoundIdStillReportsFramesLostInAnotherRequestedTopic) {
     hub.cancel(s.ticket);
 }
 
+// ?since=start: what a client that may have connected after the first publish asks for.
+TEST(Hub, FromStartIsTheWholeRetainedHistoryOfEveryTopicWithoutAGap) {
+    HubLimits l = quiet();
+    l.history = 3;
+    Hub hub(l, Logger("test"));
+    for (int i = 0; i < 5; ++i) pub(hub, "a");  // 1 and 2 evicted: not asked for, so no gap
+    pub(hub, "b");
+    pub(hub, "a");
+    auto s = hub.subscribe_from_start({"a", "b"});
+    ASSERT_TRUE(s.status);
+    EXPECT_FALSE(s.gap);
+    EXPECT_EQ(ids_of(s.replay), (std::vector<std::string>{minted(hub, 4), minted(hub, 5), minted(hub, 6),
+                                                          minted(hub, 7)}));
+    auto fresh = hub.subscribe_from_start({"new"});
+    EXPECT_TRUE(fresh.status);
+    EXPECT_TRUE(fresh.replay.empty());
+    EXPECT_FALSE(fresh.gap);
+    EXPECT_FALSE(hub.subscribe_from_start({"bad topic"}).status);
+    hub.cancel(s.ticket);
+    hub.cancel(fresh.ticket);
+}
+
+TEST(Hub, FromStartThenLiveMissesNothingPublishedAfterTheSubscription) {
+    Hub hub(quiet(), Logger("test"));
+    auto before = pub(hub, "a");
+    auto s = hub.subscribe_from_start({"a"});
+    EXPECT_EQ(ids_of(s.replay), std::vector<std::string>{before.id});
+    SocketPair sp;
+    hub.adopt(s.ticket, sp.server);
+    auto after = pub(hub, "a");
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, has_ids(1)));
+    EXPECT_EQ(r.ids(), std::vector<std::string>{after.id});
+}
+
 TEST(Hub, AnIdFromAnEarlierRunGivesGapEarlierRunAndTheWholeHistory) {
     Hub hub(quiet(), Logger("test"));
     auto x = pub(hub, "a"), y = pub(hub, "a");

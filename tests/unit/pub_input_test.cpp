@@ -94,6 +94,13 @@ TEST(PubInput, WholeModeIsOneEventWithoutTheFinalNewline) {
     EXPECT_EQ(read_all("keep\n\n", InputMode::whole), (std::vector<std::string>{"keep\n"}));
 }
 
+TEST(PubInput, BytesModeKeepsEveryByteOfTheInput) {
+    // -s --base64: a binary file round-trips, its final newline and any CR, NUL included.
+    const std::string bin("a\r\n\0\xff\n", 6);
+    EXPECT_EQ(read_all(bin, InputMode::bytes), std::vector<std::string>{bin});
+    EXPECT_EQ(read_all("", InputMode::bytes), std::vector<std::string>{""});
+}
+
 TEST(PubInput, JsonModeReadsEventFields) {
     Pipe p;
     p.write(R"({"data":"d","event":"e","id":"7","retry":100,"topic":"t2"})" "\n\n" R"({"data":{"k":[1,2]}})" "\n");

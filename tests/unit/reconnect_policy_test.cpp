@@ -73,23 +73,35 @@ TEST(ReconnectPolicy, RetryZeroReconnectsAtOnceButBacksOffFromAFloor) {
     EXPECT_EQ(p.next_delay(false), ms(4 * ReconnectPolicy::min_backoff_ms));
 }
 
-TEST(ReconnectPolicy, JitterStaysWithinAQuarterBelowTheWait) {
-    ReconnectPolicy low(1000, 30000, fixed(0.999999));
-    EXPECT_GE(low.next_delay(true), ms(750));
-    ReconnectPolicy high(1000, 30000, fixed(0.0));
-    EXPECT_EQ(high.next_delay(true), ms(1000));
+// WHATWG: "wait a delay equal to the reconnection time ... Optionally, wait some more." A
+// server's retry: is a floor: jitter only lengthens the wait, by at most a quarter.
+TEST(ReconnectPolicy, JitterOnlyAddsToTheReconnectionTime) {
+    ReconnectPolicy low(1000, 30000, fixed(0.0));
+    EXPECT_EQ(low.next_delay(true), ms(1000));
+    ReconnectPolicy high(1000, 30000, fixed(0.999999));
+    EXPECT_GE(high.next_delay(true), ms(1249));
+    EXPECT_LE(high.next_delay(true), ms(1250));
 
     ReconnectPolicy real(2000, 30000);  // the default random source
     for (int i = 0; i < 1000; ++i) {
         auto d = real.next_delay(true);
-        EXPECT_GE(d, ms(1500));
-        EXPECT_LE(d, ms(2000));
+        EXPECT_GE(d, ms(2000));
+        EXPECT_LE(d, ms(2500));
     }
+}
+
+TEST(ReconnectPolicy, AServerRetryIsAFloorEvenWhileBackingOff) {
+    ReconnectPolicy p(3000, 30000, fixed(0.5));
+    p.set_reconnection_time(100);
+    EXPECT_EQ(p.next_delay(true), ms(112));   // 100 + 12.5 %
+    for (int i = 0; i < 20; ++i) EXPECT_GE(p.next_delay(false), ms(100));
+    ReconnectPolicy capped(1000, 5000, fixed(0.999999));
+    for (int i = 0; i < 20; ++i) EXPECT_LE(capped.next_delay(false), ms(6250));  // cap + a quarter
 }
 
 TEST(ReconnectPolicy, OutOfRangeRandomValuesAreClamped) {
     ReconnectPolicy p(1000, 30000, fixed(7.0));
-    EXPECT_EQ(p.next_delay(true), ms(750));
+    EXPECT_EQ(p.next_delay(true), ms(1250));
     ReconnectPolicy q(1000, 30000, fixed(-3.0));
     EXPECT_EQ(q.next_delay(true), ms(1000));
 }

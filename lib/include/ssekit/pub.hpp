@@ -11,6 +11,11 @@
 // With --redis-mode streams, events go into a capped stream per topic as well (one atomic Lua
 // script per event, redis_stream.hpp), Redis assigns the ids, and an event with an id is refused.
 //
+// --base64 sends each event's data base64-encoded (base/base64.hpp), for binary payloads that
+// event-stream text cannot carry (NUL, CR, invalid UTF-8): DATA, each line (without its line
+// break), or with -s all of stdin byte for byte, its final newline included. sse-tail
+// --decode base64 gives the bytes back.
+//
 // Exit: 0 all published; 64 bad options (check_pub_options); 65 input refused (locally or a 400/413); 66 standard input unreadable;
 // 69 cannot connect or retries exhausted ("published N of M events" on stderr); 77 on 401/403.
 #pragma once
@@ -50,6 +55,7 @@ struct PubOptions {
     std::size_t stream_maxlen = kDefaultStreamMaxlen;  // streams: MAXLEN ~ cap of each topic's stream
     bool whole = false;                 // -s
     bool json = false;                  // --json
+    bool base64 = false;                // --base64: data sent base64-encoded (binary input)
     RetryPolicy retry_policy;           // --retry-for sets retry_for
     bool quiet = false;
     int verbose = 0;

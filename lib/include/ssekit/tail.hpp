@@ -11,6 +11,15 @@
 // --exec runs a command per event instead of printing it (tail/event_command.hpp); --state
 // keeps each URL's last event ID in a file and resumes from it (tail/state_file.hpp). A closed stdout (`sse-tail URL | head -1`) ends the run quietly with
 // status 0; another write error is Exit::io. Exit codes: see exit.hpp and sse-tail(1).
+//
+// The URL `-` (or --input FILE) reads an event stream from stdin or a file instead, with the
+// same parser, outputs and stop conditions, and exits 0 at its end (tail/file_source.hpp).
+// ssed's `ssed-gap` notice is about the stream, not in it: it never counts toward --count or
+// --match; raw and json print it as the event it is (unless -e leaves it out), data and
+// templates turn it into a warning on stderr, so it never passes for data.
+// --decode base64 writes each event's data decoded, byte for byte with nothing added (data
+// format only); an event whose data is not strict base64 (base/base64.hpp) is reported on
+// stderr and skipped, and -m looks at the decoded bytes.
 #pragma once
 
 #include <csignal>
@@ -51,6 +60,11 @@ struct TailOptions {
     bool quiet = false;
     bool verbose = false;
     bool insecure = false;
+    std::string input;                      // --input FILE, or the URL "-"; "-" = standard input
+    bool from_start = false;                // --from-start: ?since=start (ssed: all its history)
+    std::string decode;                     // --decode: "" or "base64"
+    bool http2 = false;                     // --http2: HTTP/2 by ALPN over TLS
+    bool http2_prior_knowledge = false;     // --http2-prior-knowledge: h2c on http://
 
     // -q keeps errors only, -v adds connects and reconnects; warnings by default.
     Logger::Level log_level() const;

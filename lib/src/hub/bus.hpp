@@ -72,6 +72,10 @@ public:
     // Registers a subscriber of `topics` resuming after `last_event_id` ("" = live only); see
     // the note for the ticket. The resume policy is in hub.hpp.
     virtual SubscribeResult subscribe(const std::vector<std::string> &topics, std::string_view last_event_id) = 0;
+    // Registers a subscriber of `topics` whose replay is their whole retained history, with no
+    // Gap: the client asked for what is kept, so nothing it did not ask for is missing
+    // (ssed's `?since=start`, sse-tail --from-start).
+    virtual SubscribeResult subscribe_from_start(const std::vector<std::string> &topics) = 0;
     // Drops the subscriber `ticket` (and closes its socket if it was adopted).
     virtual void cancel(std::uint64_t ticket) = 0;
 

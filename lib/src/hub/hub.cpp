@@ -83,6 +83,9 @@ struct Hub::Impl {
     // draining, subscriber and topic limits); on success `topics` holds their Topics, in the
     // order of `names`, created as needed.
     Status admit_locked(const std::vector<std::string_view> &names, std::vector<Topic *> &topics);
+    // subscribe() and subscribe_from_start(): the replay starts after `last_event_id` (see
+    // hub.hpp), or at the oldest retained frame when `from_start`.
+    SubscribeResult subscribe(const std::vector<std::string> &names, std::string_view last_event_id, bool from_start);
 
     HubLimits limits;
     Logger log;
@@ -216,6 +219,15 @@ Status Hub::Impl::admit_locked(const std::vector<std::string_view> &names, std::
 }
 
 SubscribeResult Hub::subscribe(const std::vector<std::string> &names, std::string_view last_event_id) {
+    return impl_->subscribe(names, last_event_id, false);
+}
+
+SubscribeResult Hub::subscribe_from_start(const std::vector<std::string> &names) {
+    return impl_->subscribe(names, {}, true);
+}
+
+SubscribeResult Hub::Impl::subscribe(const std::vector<std::string> &names, std::string_view last_event_id,
+                                     bool from_start) {
     SubscribeResult res;
     if (names.empty()) {
         res.status = Status::invalid_argument("no topic given");
@@ -228,18 +240,20 @@ SubscribeResult Hub::subscribe(const std::vector<std::string> &names, std::strin
         if (std::find(wanted.begin(), wanted.end(), n) == wanted.end()) wanted.push_back(n);
     }
 
-    auto &im = *impl_;
-    std::lock_guard lock(im.mu);
-    std::vector<Topic *> topics;
-    if (res.status = im.admit_locked(wanted, topics); !res.status) return res;
+    std::lock_guard lock(mu);
+    std::vector<Topic *> joined;
+    if (res.status = admit_locked(wanted, joined); !res.status) return res;
 
-    if (!last_event_id.empty()) {
-        // Resume policy: see hub.hpp.
+    if (from_start || !last_event_id.empty()) {
+        // Resume policy: see hub.hpp. From the start is "after seq 0", which nothing evicts
+        // in a way the client did not ask for.
         std::optional<std::uint64_t> pos;
-        for (Topic *t : topics)
-            if (auto seq = t->ring.find_id(last_event_id); seq && (!pos || *seq > *pos)) pos = seq;
+        if (from_start) pos = 0;
+        else
+            for (Topic *t : joined)
+                if (auto seq = t->ring.find_id(last_event_id); seq && (!pos || *seq > *pos)) pos = seq;
         if (!pos) {
-            IdPosition where = locate_event_id(last_event_id, im.epoch, im.next_seq);
+            IdPosition where = locate_event_id(last_event_id, epoch, next_seq);
             if (where.kind == IdPosition::Kind::this_run)
                 pos = where.seq;
             else
@@ -247,22 +261,22 @@ SubscribeResult Hub::subscribe(const std::vector<std::string> &names, std::strin
                                                                           : Gap::Reason::unknown,
                               std::string(last_event_id)};
         }
-        if (pos)
-            for (Topic *t : topics)
+        if (pos && !from_start)
+            for (Topic *t : joined)
                 if (t->ring.evicted_upto() > *pos) res.gap = Gap{Gap::Reason::evicted, std::string(last_event_id)};
         std::uint64_t after = pos.value_or(0);
-        for (Topic *t : topics) t->ring.append_after(after, res.replay);
-        if (topics.size() > 1)
+        for (Topic *t : joined) t->ring.append_after(after, res.replay);
+        if (joined.size() > 1)
             std::sort(res.replay.begin(), res.replay.end(),
                       [](const FramePtr &a, const FramePtr &b) { return a->seq < b->seq; });
     }
 
-    res.ticket = im.next_ticket++;
+    res.ticket = next_ticket++;
     std::vector<TopicSlot *> slots;
-    slots.reserve(topics.size());
-    for (Topic *t : topics) slots.push_back(&t->slot);
+    slots.reserve(joined.size());
+    for (Topic *t : joined) slots.push_back(&t->slot);
     // Under the lock that orders publishes: every frame after this replay reaches the ticket.
-    im.streamer.post_join(res.ticket, std::move(slots));
+    streamer.post_join(res.ticket, std::move(slots));
     return res;
 }
 

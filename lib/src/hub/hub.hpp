@@ -36,7 +36,8 @@
 //     replay is the same (frames after it) and Gap{evicted} reports the loss.
 //  4. Not found: Gap{earlier_run} for our form with an older epoch, else Gap{unknown}; the
 //     replay is the whole retained history of the requested topics.
-// Replays of several topics are merged in seq order.
+// Replays of several topics are merged in seq order. subscribe_from_start() is step 4 without
+// the Gap: the whole retained history, asked for as such.
 //
 // Streams mode (HubLimits::stream_ids, ssed --redis-mode streams): events arrive with Redis
 // stream ids "<ms>-<n>" (stream_id.hpp), strictly increasing per topic. publish() then drops
@@ -97,6 +98,8 @@ public:
     // `last_event_id` ("" = live only). The caller writes `replay`, then calls adopt() with the
     // socket, or cancel() if the handshake failed.
     SubscribeResult subscribe(const std::vector<std::string> &topics, std::string_view last_event_id) override;
+    // Bus: the whole retained history of `topics`, merged in seq order, then live; never a Gap.
+    SubscribeResult subscribe_from_start(const std::vector<std::string> &topics) override;
     // Streams mode: registers a subscriber to `topics` (distinct, valid) whose replay is, for
     // each topics[i], the retained frames after stream id after[i] (frames without a stream id
     // among them included), merged in publish order. Gap{evicted} when topics[i] has evicted a

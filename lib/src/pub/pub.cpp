@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "base/base64.hpp"
 #include "ssekit/cli.hpp"
 #include "pub/pub_input.hpp"
 #include "pub/publisher.hpp"
@@ -47,6 +48,8 @@ void bind_pub_options(CLI::App &app, PubOptions &o) {
     auto *whole = app.add_flag("-s,--stdin-file", o.whole, "Read standard input whole as one (multi-line) event");
     auto *json = app.add_flag("--json", o.json, "Read one JSON object a line: {\"data\",\"event\",\"id\",\"retry\",\"topic\"}");
     whole->excludes(json);
+    app.add_flag("--base64", o.base64, "Send the data base64-encoded (binary; with -s every byte kept)")
+        ->excludes(json);
     add_seconds_option(app, "--retry-for", o.retry_policy.retry_for,
                        "Keep retrying a refused or broken connection for SECONDS (0 = no retry)");
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
@@ -142,7 +145,7 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
 
     if (o.data) {
         std::vector<PublishRequest> one(1);
-        one[0].data = *o.data;
+        one[0].data = o.base64 ? base64_encode(*o.data) : *o.data;
         one[0].id = o.id;
         if (auto st = prepare(one[0], o, redis, minter); !st) {
             log.error(st.message());
@@ -154,7 +157,9 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
         return Exit::ok;
     }
 
-    InputMode mode = o.whole ? InputMode::whole : o.json ? InputMode::json : InputMode::lines;
+    InputMode mode = o.whole  ? (o.base64 ? InputMode::bytes : InputMode::whole)
+                     : o.json ? InputMode::json
+                              : InputMode::lines;
     InputReader reader(input_fd, mode, {}, &stop);
     std::vector<InputEvent> batch;
     std::vector<PublishRequest> reqs;
@@ -174,7 +179,8 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
         reqs.clear();
         Status bad;
         for (auto &ev : batch) {
-            if (mode == InputMode::whole) ev.req.id = o.id;
+            if (mode == InputMode::whole || mode == InputMode::bytes) ev.req.id = o.id;
+            if (o.base64) ev.req.data = base64_encode(ev.req.data);
             if (auto st = prepare(ev.req, o, redis, minter); !st) {
                 bad = ev.line ? Status::invalid_argument("line " + std::to_string(ev.line) + ": " + st.message()) : st;
                 break;

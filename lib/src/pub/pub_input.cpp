@@ -103,8 +103,10 @@ Status InputReader::read_whole(std::vector<InputEvent> &out) {
                                      std::to_string(limits_.max_event_bytes >> 20) + " MiB");
     }
     std::string_view all = std::string_view(buf_).substr(pos_);
-    if (all.ends_with("\r\n")) all.remove_suffix(2);
-    else if (all.ends_with('\n')) all.remove_suffix(1);
+    if (mode_ == InputMode::whole) {  // bytes mode keeps the final line ending: it is data
+        if (all.ends_with("\r\n")) all.remove_suffix(2);
+        else if (all.ends_with('\n')) all.remove_suffix(1);
+    }
     InputEvent ev;
     ev.req.data.assign(all);
     out.push_back(std::move(ev));
@@ -118,7 +120,7 @@ Status InputReader::read_whole(std::vector<InputEvent> &out) {
 Status InputReader::next_batch(std::vector<InputEvent> &out) {
     out.clear();
     if (!pending_.is_ok()) return pending_;
-    if (mode_ == InputMode::whole) return read_whole(out);
+    if (mode_ == InputMode::whole || mode_ == InputMode::bytes) return read_whole(out);
 
     std::size_t bytes = 0;
     for (;;) {

@@ -7,6 +7,8 @@
 //          without a newline is still an event.
 //   whole  the whole input is one event (-s); one final line ending is stripped, so
 //          `echo hi | sse-pub -s t` sends "hi". Inner newlines become data lines.
+//   bytes  the whole input is one event, every byte of it kept (-s --base64: a binary file
+//          round-trips exactly, its final newline included).
 //   json   one JSON object a line (--json): {"data": ..., "event", "id", "retry", "topic"}, as
 //          parse_json_event reads them; "data" is required; blank lines are skipped.
 //
@@ -30,7 +32,7 @@
 
 namespace ssekit {
 
-enum class InputMode { lines, whole, json };
+enum class InputMode { lines, whole, bytes, json };
 
 struct InputLimits {
     std::size_t max_events = 1000;              // events per batch

@@ -14,6 +14,8 @@
 // publish_request_from_json(), the one conversion: {"data", "event", "id", "retry", "topic"},
 // "data" required (a line without it is a mistake, not an empty event).
 //
+// The type of ssed's `ssed-gap` notice (ssed(1), RESUMING AND GAPS) lives here too: ssed
+// sends it, sse-tail tells it from data.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -27,6 +29,9 @@
 #include "ssekit/status.hpp"
 
 namespace ssekit {
+
+// The event type of the notice ssed sends when it cannot resume exactly after a Last-Event-ID.
+inline constexpr std::string_view gap_notice_type = "ssed-gap";
 
 struct PublishRequest {
     std::string topic;                    // "" only before a default topic is filled in

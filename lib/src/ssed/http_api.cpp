@@ -270,7 +270,14 @@ void Api::subscribe(const Request &req, Response &res, std::string_view path_top
     if (auto s = validate_field("id", last_id); !s)
         return send_error(res, 400, "Last-Event-ID: " + s.message());
 
-    SubscribeResult sub = bus_.subscribe(unique, last_id);
+    // ?since=start: the whole retained history, no gap notice, for a client that may have
+    // connected after the first publish (sse-tail --from-start). A Last-Event-ID wins: a
+    // reconnecting client resumes where it was, whatever its URL says.
+    const std::string since = req.get_param_value("since");
+    if (!since.empty() && since != "start")
+        return send_error(res, 400, "since: only 'start' is understood (the whole retained history)");
+    SubscribeResult sub = since == "start" && last_id.empty() ? bus_.subscribe_from_start(unique)
+                                                              : bus_.subscribe(unique, last_id);
     if (!sub.status) return send_error(res, http_status_for(sub.status), sub.status.message());
 
     auto pending = std::make_shared<Pending>();
@@ -292,7 +299,7 @@ void Api::subscribe(const Request &req, Response &res, std::string_view path_top
                 std::string data = "{\"reason\":" + json_string(to_string(pending->gap->reason)) +
                                    ",\"last_event_id\":" + json_string(pending->gap->last_event_id) + "}";
                 Event notice;
-                notice.type = "ssed-gap";
+                notice.type = gap_notice_type;
                 notice.data = std::move(data);
                 (void)encode(notice, buf);  // fixed type, no id: cannot fail
             }

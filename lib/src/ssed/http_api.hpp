@@ -2,7 +2,8 @@
 //
 // Translates HTTP into Bus calls and nothing more (hub/bus.hpp: the in-process Hub, or the
 // Redis bridge; the API never asks which); fan-out, history and heartbeats live in the Hub. Routes (documented in ssed(1)):
-//   GET  /events/{t[,t...]}   subscribe (also ?topic=t, repeatable; GET /events?topic=...)
+//   GET  /events/{t[,t...]}   subscribe (also ?topic=t, repeatable; GET /events?topic=...);
+//                             ?since=start replays all history without a gap notice
 //   POST /events/{t}          publish the body as data (?event=, ?id=, ?retry=), or a batch of
 //                             NDJSON lines with Content-Type: application/x-ndjson, atomically
 //   GET  /healthz  /metrics  /topics  /         health, Prometheus text, JSON list, HTML page

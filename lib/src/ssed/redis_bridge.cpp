@@ -81,7 +81,8 @@ struct RedisBridge::Impl {
     Status read_newest(RedisConn &c, const std::string &key, const std::string &after, std::size_t count,
                        std::vector<RedisValue> &out, bool &more);
     void backfill(std::uint64_t lost_ms);  // bridge thread, after re-subscribing
-    SubscribeResult resume(const std::vector<std::string> &topics, std::string_view last_event_id);
+    // Streams mode: the replay after `last_event_id`, or (from_start) every kept entry, no Gap.
+    SubscribeResult resume(const std::vector<std::string> &topics, std::string_view last_event_id, bool from_start);
 
     // Sleeps up to `d`; false when stop() was called meanwhile.
     bool wait_or_stop(std::chrono::milliseconds d) {
@@ -393,7 +394,8 @@ void RedisBridge::Impl::backfill(std::uint64_t lost_ms) {
     if (total > 0) log.info("redis: " + std::to_string(total) + " event(s) missed during the outage read back from the streams");
 }
 
-SubscribeResult RedisBridge::Impl::resume(const std::vector<std::string> &topics, std::string_view last_event_id) {
+SubscribeResult RedisBridge::Impl::resume(const std::vector<std::string> &topics, std::string_view last_event_id,
+                                          bool from_start) {
     SubscribeResult res;
     for (const auto &t : topics)
         if (res.status = check_topic(t); !res.status) return res;
@@ -405,7 +407,7 @@ SubscribeResult RedisBridge::Impl::resume(const std::vector<std::string> &topics
             return res;
         }
         std::optional<Gap> gap;
-        if (!last) gap = Gap{Gap::Reason::unknown, std::string(last_event_id)};
+        if (!last && !from_start) gap = Gap{Gap::Reason::unknown, std::string(last_event_id)};
         std::vector<StreamId> bounds;
         std::vector<FramePtr> from_redis;
         std::vector<StreamId> from_redis_ids;
@@ -472,6 +474,7 @@ SubscribeResult RedisBridge::Impl::resume(const std::vector<std::string> &topics
         if (!res.status) return res;
         if (res.gap) res.gap->last_event_id.assign(last_event_id);
         if (gap) res.gap = gap;
+        if (from_start) res.gap.reset();  // what was trimmed was not asked for
         if (topics.size() > 1) {
             // Several streams: merge by stream id (the ms part is Redis' clock for all of them).
             std::vector<std::size_t> order(from_redis.size());
@@ -566,13 +569,30 @@ std::vector<Metric> RedisBridge::metrics() const {
     return m;
 }
 
-SubscribeResult RedisBridge::subscribe(const std::vector<std::string> &topics, std::string_view last_event_id) {
-    if (impl_->o.mode != RedisMode::streams || last_event_id.empty()) return impl_->hub.subscribe(topics, last_event_id);
+namespace {
+
+// `topics` without repeats, in first-seen order (a topic named twice is read once).
+std::vector<std::string> distinct(const std::vector<std::string> &topics) {
     std::vector<std::string> unique;
     for (const auto &t : topics)
         if (std::find(unique.begin(), unique.end(), t) == unique.end()) unique.push_back(t);
+    return unique;
+}
+
+}  // namespace
+
+SubscribeResult RedisBridge::subscribe(const std::vector<std::string> &topics, std::string_view last_event_id) {
+    if (impl_->o.mode != RedisMode::streams || last_event_id.empty()) return impl_->hub.subscribe(topics, last_event_id);
+    std::vector<std::string> unique = distinct(topics);
     if (unique.empty()) return impl_->hub.subscribe(unique, last_event_id);  // its "no topic" error
-    return impl_->resume(unique, last_event_id);
+    return impl_->resume(unique, last_event_id, false);
+}
+
+SubscribeResult RedisBridge::subscribe_from_start(const std::vector<std::string> &topics) {
+    if (impl_->o.mode != RedisMode::streams) return impl_->hub.subscribe_from_start(topics);
+    std::vector<std::string> unique = distinct(topics);
+    if (unique.empty()) return impl_->hub.subscribe_from_start(unique);  // its "no topic" error
+    return impl_->resume(unique, "", true);
 }
 
 PublishResult RedisBridge::publish(PublishRequest req) {

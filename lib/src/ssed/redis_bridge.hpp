@@ -117,6 +117,9 @@ public:
     // (pubsub mode) the same as Hub::subscribe. unavailable when Redis cannot be read or the
     // barrier times out (ssed answers 503).
     SubscribeResult subscribe(const std::vector<std::string> &topics, std::string_view last_event_id) override;
+    // Streams mode: the same read from Redis, from each stream's oldest kept entry, without a
+    // Gap; pubsub mode: Hub::subscribe_from_start.
+    SubscribeResult subscribe_from_start(const std::vector<std::string> &topics) override;
     void cancel(std::uint64_t ticket) override;  // the Hub's
 
     // Bus: unavailable while the subscription is down (local subscribers still stream, but a

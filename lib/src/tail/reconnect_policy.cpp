@@ -8,8 +8,8 @@ ReconnectPolicy::ReconnectPolicy(std::uint64_t reconnection_ms, std::uint64_t ca
     : backoff_({std::chrono::milliseconds(std::min(reconnection_ms, max_reconnection_ms)),
                 std::chrono::milliseconds(std::min(cap_ms, max_reconnection_ms)),
                 std::chrono::milliseconds(min_backoff_ms)},
-               // below: no wait exceeds the reconnection time or the cap.
-               {jitter_fraction, Backoff::Jitter::Side::below}, std::move(random)) {}
+               // above: the reconnection time is a floor (WHATWG: wait it, optionally longer).
+               {jitter_fraction, Backoff::Jitter::Side::above}, std::move(random)) {}
 
 std::chrono::milliseconds ReconnectPolicy::next_delay(bool delivered) {
     if (delivered) backoff_.reset();

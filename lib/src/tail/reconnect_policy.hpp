@@ -10,9 +10,10 @@
 //    each further attempt doubles the wait, starting from max(reconnection time, 250 ms) so
 //    that `retry: 0` cannot spin, up to the cap (30 s, or the reconnection time if that is
 //    larger). connected() resets the doubling.
-//  - Jitter: the wait actually used is uniform in [0.75 w, w], where w is the wait above, so a
-//    crowd of clients dropped at once does not come back at once, and no wait ever exceeds the
-//    reconnection time or the cap.
+//  - Jitter: the wait actually used is uniform in [w, 1.25 w], where w is the wait above, so a
+//    crowd of clients dropped at once does not come back at once. Jitter and backoff only ever
+//    add: the spec says to wait the reconnection time, "optionally" longer, so a server's
+//    `retry:` is a floor and no wait is shorter than it.
 //  - Reconnection times above one day are taken as one day, so a huge `retry:` cannot
 //    overflow a clock.
 // The doubling, cap and jitter are base/backoff.hpp's; this class adds the reconnection time.

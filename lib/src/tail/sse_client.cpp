@@ -60,6 +60,44 @@ std::string mime_essence(std::string_view content_type) {
 
 std::string header_name(std::string_view header) { return lower(trim(header.substr(0, header.find(':')))); }
 
+struct UrlDeleter {
+    void operator()(CURLU *u) const { curl_url_cleanup(u); }
+};
+
+// `url` with `param` ("name=value") appended to its query by libcurl's own URL parser, so an
+// existing query or a fragment stays right. Unchanged when libcurl cannot parse it: the
+// request then reports the bad URL.
+std::string with_query_param(const std::string &url, const char *param) {
+    std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+    if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK ||
+        curl_url_set(u.get(), CURLUPART_QUERY, param, CURLU_APPENDQUERY) != CURLUE_OK)
+        return url;
+    char *out = nullptr;
+    if (curl_url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK || !out) return url;
+    std::string result(out);
+    curl_free(out);
+    return result;
+}
+
+long curl_http_version(HttpVersion v) {
+    switch (v) {
+    case HttpVersion::http1_1: return CURL_HTTP_VERSION_1_1;
+    case HttpVersion::http2_tls: return CURL_HTTP_VERSION_2TLS;
+    case HttpVersion::http2_prior_knowledge: return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    }
+    return CURL_HTTP_VERSION_1_1;
+}
+
+std::string_view http_version_name(long curl_version) {
+    switch (curl_version) {
+    case CURL_HTTP_VERSION_1_0: return "HTTP/1.0";
+    case CURL_HTTP_VERSION_1_1: return "HTTP/1.1";
+    case CURL_HTTP_VERSION_2_0: return "HTTP/2";
+    case CURL_HTTP_VERSION_3: return "HTTP/3";
+    default: return "HTTP";
+    }
+}
+
 }  // namespace
 
 struct SseClient::Impl {
@@ -69,6 +107,7 @@ struct SseClient::Impl {
         enum class State { active, waiting, done };
 
         std::string url;
+        std::string request_url;  // url, plus since=start with from_start
         ReconnectPolicy policy;
         std::string last_id;
         State state = State::waiting;
@@ -110,6 +149,15 @@ struct SseClient::Impl {
     std::uint64_t unflushed_bytes = 0;  // body bytes parsed since then
 
     Impl(StreamOptions o, Logger l) : opts(std::move(o)), log(std::move(l)), headers(opts.headers) {}
+
+    // Whether the streams share connections (HTTP/2 multiplexing). Not for h2c with libcurl
+    // before 8.0: reusing a prior-knowledge connection fails with "Error in the HTTP2 framing
+    // layer" (curl#10634, fixed in 8.0.0; Debian 12 has 7.88.1).
+    bool multiplexes() const {
+        if (opts.http_version == HttpVersion::http1_1) return false;
+        if (opts.http_version == HttpVersion::http2_tls) return true;
+        return curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
+    }
 
     // ---- callbacks (static trampolines; userdata is the Stream) ----
 
@@ -172,7 +220,9 @@ struct SseClient::Impl {
             return false;
         }
         s.valid = true;
-        log.info(s.url + ": connected (HTTP 200)");
+        long version = 0;
+        curl_easy_getinfo(s.easy.get(), CURLINFO_HTTP_VERSION, &version);
+        log.info(s.url + ": connected (" + std::string(http_version_name(version)) + " 200)");
         return true;
     }
 
@@ -269,7 +319,13 @@ struct SseClient::Impl {
         s.request_headers.reset(list);
 
         CURL *e = s.easy.get();
-        curl_easy_setopt(e, CURLOPT_URL, s.url.c_str());
+        curl_easy_setopt(e, CURLOPT_URL, s.request_url.c_str());
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, curl_http_version(opts.http_version));
+        if (multiplexes()) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        // Not multiplexing h2c: libcurl before 8.0 also fails a connection reused one after
+        // the other, so a reconnect gets a fresh one.
+        if (opts.http_version == HttpVersion::http2_prior_knowledge && !multiplexes())
+            curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
         if (opts.body) {
             // opts outlives the transfer, so libcurl may use the bytes in place.
@@ -444,11 +500,14 @@ SseClient::SseClient(StreamOptions options, Logger log)
     static std::once_flag curl_init;
     std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     impl_->multi.reset(curl_multi_init());
+    if (impl_->multi && !impl_->multiplexes())
+        curl_multi_setopt(impl_->multi.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_NOTHING));
     const std::uint64_t start_ms = impl_->opts.retry_ms.value_or(ReconnectPolicy::default_reconnection_ms);
     for (const auto &url : impl_->opts.urls) {
         auto s = std::make_unique<Impl::Stream>(url, ReconnectPolicy(start_ms));
         auto resumed = impl_->opts.last_event_ids.find(url);
         s->last_id = resumed != impl_->opts.last_event_ids.end() ? resumed->second : impl_->opts.last_event_id;
+        s->request_url = impl_->opts.from_start ? with_query_param(url, "since=start") : url;
         s->owner = impl_.get();
         impl_->streams.push_back(std::move(s));
     }

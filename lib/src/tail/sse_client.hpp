@@ -21,6 +21,15 @@
 //    with reconnect off, an ended stream finishes the URL, a failed connect is `unavailable`.
 // The idle timer is stamped in the write/header callbacks and checked in XFERINFO, never with
 // CURLOPT_LOW_SPEED_*, which aborts healthy streams whose heartbeats are sparse.
+// HTTP version: HTTP/1.1 unless asked (libcurl alone would offer h2 on https; we say which).
+// With HTTP/2 (ALPN over TLS, or prior knowledge on http://) each request waits for an
+// existing connection to the same server (CURLOPT_PIPEWAIT), so several URLs are multiplexed
+// as streams of one connection instead of one connection each; h2c (prior knowledge) only
+// with libcurl 8.0 or later, whose connection reuse works for it (curl#10634): before, each
+// h2c request gets a connection of its own.
+// from_start adds `since=start` to each request's query: ssed then replays the topic's whole
+// retained history with no gap notice (a Last-Event-ID, once there is one, still wins there);
+// other servers ignore an unknown parameter.
 // REQUIRES: the process ignores SIGPIPE (CURLOPT_NOSIGNAL is set).
 // Not thread-safe: run() belongs to one thread.
 #pragma once
@@ -43,6 +52,8 @@
 
 namespace ssekit {
 
+enum class HttpVersion { http1_1, http2_tls, http2_prior_knowledge };
+
 struct StreamOptions {
     std::vector<std::string> urls;
     std::vector<std::string> headers;          // -H values: "Name: value" or "@FILE"
@@ -54,6 +65,8 @@ struct StreamOptions {
     bool reconnect = true;
     std::chrono::milliseconds idle_timeout{45000};  // 0: off
     bool insecure = false;                     // skip TLS certificate and host verification
+    bool from_start = false;                   // ?since=start on every request (ssed: all history)
+    HttpVersion http_version = HttpVersion::http1_1;
     std::optional<std::chrono::steady_clock::time_point> deadline;  // run() gives up then
 };
 

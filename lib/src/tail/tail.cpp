@@ -1,5 +1,6 @@
 #include "ssekit/tail.hpp"
 
+#include <fcntl.h>
 #include <regex.h>
 #include <unistd.h>
 
@@ -10,9 +11,13 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/base64.hpp"
 #include "base/duration.hpp"
+#include "base/unique_fd.hpp"
+#include "sse/publish.hpp"
 #include "ssekit/cli.hpp"
 #include "tail/event_command.hpp"
+#include "tail/file_source.hpp"
 #include "tail/request.hpp"
 #include "tail/sse_client.hpp"
 #include "tail/state_file.hpp"
@@ -66,8 +71,18 @@ Status check_tail_options(const TailOptions &o) {
         Regex re;
         if (Status s = re.compile(*o.match); !s) return Status::invalid_argument("--match: " + s.message());
     }
+    if (o.urls.empty() && o.input.empty())
+        return Status::invalid_argument("URL is required");
+    if (!o.input.empty() && !o.urls.empty())
+        return Status::invalid_argument("--input FILE reads one stream: give no URL with it");
+    if (o.urls.size() > 1 && std::find(o.urls.begin(), o.urls.end(), "-") != o.urls.end())
+        return Status::invalid_argument("- (standard input) is one stream: give no URL with it");
     for (const auto &url : o.urls)
-        if (!is_http_url(url)) return Status::invalid_argument("URL must start with http:// or https://: " + url);
+        if (url != "-" && !is_http_url(url)) return Status::invalid_argument("URL must start with http:// or https://: " + url);
+    if (!o.decode.empty() && o.decode != "base64")
+        return Status::invalid_argument("--decode knows base64 only, not \"" + o.decode + "\"");
+    if (!o.decode.empty() && f.kind() != Formatter::Kind::data)
+        return Status::invalid_argument("--decode writes the decoded bytes alone: use it with -f data");
     for (const auto &h : o.headers)
         if (Status s = check_header_option(h); !s) return s;
     if (Status s = check_request_options(o.method, o.data, o.json); !s) return s;
@@ -106,13 +121,23 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
               "sse-tail -f json http://127.0.0.1:8080/events/a http://127.0.0.1:8080/events/b",
               "sse-tail -f '{event}: {data}' -e price http://127.0.0.1:8080/events/prices"},
              "See sse-tail(1).");
-    app.add_option("URL", o.urls, "Event-stream URL(s) to follow (http or https)")->required();
+    app.add_option("URL", o.urls, "Event-stream URL(s) to follow (http or https); - reads stdin");
+    app.add_option("--input", o.input, "Read a saved event stream from FILE (- = stdin), to its end")
+        ->type_name("FILE");
+    app.add_flag("--from-start", o.from_start,
+                 "ssed: replay the topic's kept history first, no gap notice (?since=start)");
+    // One value per -H or -e: the URL after them is not taken for a second one (the URL is
+    // optional, with --input).
     app.add_option("-H,--header", o.headers, "Extra request header, or @FILE of them read at each connect; repeatable")
-        ->type_name("'NAME: VALUE'");
+        ->type_name("'NAME: VALUE'")
+        ->allow_extra_args(false);
     app.add_option("-X,--request", o.method, "HTTP method (default GET, or POST with a body)")->type_name("METHOD");
     app.add_option("-d,--data", o.data, "Request body as curl -d sends it (@FILE, @- for stdin); implies POST")
-        ->type_name("DATA");
-    app.add_option("--json", o.json, "JSON request body (@FILE, @- for stdin); implies POST")->type_name("DATA");
+        ->type_name("DATA")
+        ->allow_extra_args(false);
+    app.add_option("--json", o.json, "JSON request body (@FILE, @- for stdin); implies POST")
+        ->type_name("DATA")
+        ->allow_extra_args(false);
     app.add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
         ->type_name("ID");
     app.add_option("--retry", o.retry_ms, "Reconnection time before the server sets one (default 3000)")
@@ -134,7 +159,9 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     app.add_option("-W,--timeout", o.timeout_s, "Give up after this long (exit 1)")
         ->type_name("SECONDS")
         ->check(seconds_at_least(false));
-    app.add_option("-e,--event", o.events, "Only events of this type, repeatable")->type_name("NAME");
+    app.add_option("-e,--event", o.events, "Only events of this type, repeatable")
+        ->type_name("NAME")
+        ->allow_extra_args(false);
     app.add_option("-m,--match", o.match, "Exit 0 on the first event whose data matches (POSIX ERE)")
         ->type_name("REGEX");
     app.add_option("--until", o.until, "Exit 0 at the first event whose data is exactly DATA, not printing it")
@@ -146,6 +173,11 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
     app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr")->excludes(quiet);
     app.add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
+    auto *http2 = app.add_flag("--http2", o.http2, "HTTP/2 over TLS (ALPN); URLs share a connection");
+    app.add_flag("--http2-prior-knowledge", o.http2_prior_knowledge, "HTTP/2 from the start, also on http:// (h2c)")
+        ->excludes(http2);
+    app.add_option("--decode", o.decode, "Write each event's data decoded (base64), bytes only")
+        ->type_name("base64");
 }
 
 Logger::Level TailOptions::log_level() const {
@@ -205,6 +237,10 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     };
     so.idle_timeout = to_ms(opts.idle_timeout_s);
     so.insecure = opts.insecure;
+    so.from_start = opts.from_start;
+    so.http_version = opts.http2                   ? HttpVersion::http2_tls
+                      : opts.http2_prior_knowledge ? HttpVersion::http2_prior_knowledge
+                                                   : HttpVersion::http1_1;
     if (opts.timeout_s)
         so.deadline = std::chrono::steady_clock::now() + to_ms(*opts.timeout_s);
 
@@ -215,24 +251,43 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     // client flushes, before it waits for more bytes: one write(2) per burst instead of one per
     // event, and never an event held back.
     std::string pending;
+    auto wanted_type = [&](const Event &e) {
+        return opts.events.empty() || std::find(opts.events.begin(), opts.events.end(), e.type) != opts.events.end();
+    };
+    const bool shows_types = formatter.kind() == Formatter::Kind::raw || formatter.kind() == Formatter::Kind::json;
+    const bool decode = !opts.decode.empty();
+    std::string decoded;
     auto on_event = [&](const Event &e, std::string_view url) -> bool {
         if (opts.state) {
             std::string &id = ids[std::string(url)];
             ids_changed |= id != e.id;
             id = e.id;
         }
-        if (opts.until && e.data == *opts.until) return false;  // the end marker, of any type
-        if (!opts.events.empty() &&
-            std::find(opts.events.begin(), opts.events.end(), e.type) == opts.events.end())
+        if (e.type == gap_notice_type) {  // about the stream, not data: never counted
+            if (shows_types && wanted_type(e)) formatter.format(e, url, pending);
+            else log.warn(std::string(url) + ": the server could not resume exactly; events may be missing (" +
+                          std::string(gap_notice_type) + " " + e.data + ")");
             return true;
-        if (opts.match && !re.matches(e.data)) return true;
+        }
+        if (opts.until && e.data == *opts.until) return false;  // the end marker, of any type
+        if (!wanted_type(e)) return true;
+        if (decode) {
+            decoded.clear();
+            if (!append_base64_decoded(decoded, e.data)) {
+                log.warn(std::string(url) + ": event " + (e.id.empty() ? "without id" : e.id) +
+                         ": data is not base64; skipped");
+                return true;
+            }
+        }
+        const std::string_view data = decode ? std::string_view(decoded) : std::string_view(e.data);
+        if (opts.match && !re.matches(data)) return true;
+        std::string &out = command ? command_input : pending;
+        if (command) command_input.clear();
+        if (decode) out.append(decoded);  // the bytes alone: a newline would corrupt them
+        else formatter.format(e, url, out);
         if (command) {
-            command_input.clear();
-            formatter.format(e, url, command_input);
             if (Status s = command->run(command_input, e, url, stop); !s)
                 log.warn("--exec: " + s.message() + (e.id.empty() ? "" : " (event id " + e.id + ")"));
-        } else {
-            formatter.format(e, url, pending);
         }
         ++printed;
         return limit == 0 || printed < limit;
@@ -261,8 +316,28 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
         return true;
     };
 
-    SseClient client(std::move(so), log);
-    SseClient::Result r = client.run(on_event, on_flush, stop);
+    SseClient::Result r{SseClient::End::finished, Status::ok()};
+    const std::string input = opts.input.empty() && opts.urls == std::vector<std::string>{"-"} ? "-" : opts.input;
+    if (!input.empty()) {
+        UniqueFd file;
+        int fd = STDIN_FILENO;
+        if (input != "-") {
+            file = UniqueFd(::open(input.c_str(), O_RDONLY | O_CLOEXEC));
+            if (file.get() < 0) {
+                log.error(input + ": " + std::strerror(errno));
+                return Exit::no_input;
+            }
+            fd = file.get();
+        }
+        r = read_event_stream(fd, input, opts.last_event_id, so.deadline, on_event, on_flush, stop);
+        if (r.end == SseClient::End::finished && !r.status) {
+            log.error(r.status.message());
+            return Exit::no_input;
+        }
+    } else {
+        SseClient client(std::move(so), log);
+        r = client.run(on_event, on_flush, stop);
+    }
     if (write_error) {
         log.error(write_error->message());
         return Exit::io;
