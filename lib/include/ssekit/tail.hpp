@@ -26,7 +26,10 @@ class App;
 namespace ssekit {
 
 struct TailOptions {
-    std::vector<std::string> urls;
+    std::vector<std::string> urls;          // URLs, or TOPIC[,TOPIC...] of the ssed at server_url()
+    std::string server;                     // --server; "" = env_server, else kDefaultServerUrl
+    std::string env_server;                 // $SSE_SERVER (a hidden option, see cli.hpp)
+    std::string token;                      // --token, $SSE_TOKEN: Authorization: Bearer
     std::vector<std::string> headers;       // -H 'Name: value', repeatable
     std::string last_event_id;              // --last-event-id
     std::optional<std::uint64_t> retry_ms;  // --retry MS: starting reconnection time
@@ -38,21 +41,27 @@ struct TailOptions {
     std::vector<std::string> events;        // -e, repeatable; empty: every type
     std::optional<std::string> match;       // -m
     bool quiet = false;
-    bool verbose = false;
+    int verbose = 0;                        // -v info, -vv debug
     bool insecure = false;
 
-    // -q keeps errors only, -v adds connects and reconnects; warnings by default.
+    // -q keeps errors only, -v adds connects and reconnects, -vv debugging detail (of which
+    // there is none yet); warnings by default.
     Logger::Level log_level() const;
 };
 
 // Declares sse-tail's options, -V/--version and the --help footer (exit codes, man page).
 void bind_tail_options(CLI::App &app, TailOptions &opts);
 
-// Checks what CLI11 cannot: the format, the regex, the headers, the URL schemes. For
+// Checks what CLI11 cannot: the format, the regex, the headers, the URL schemes, the topic
+// names, and --server/$SSE_SERVER when a topic is given. For
 // parse_args (cli.hpp); run_tail checks the format and regex again as it compiles them.
 Status check_tail_options(const TailOptions &opts);
 
-// Runs sse-tail: follows opts.urls and writes events to `out_fd` until a stop condition.
+// The URLs opts.urls stand for: a URL as given, TOPIC[,TOPIC...] as the server's
+// /events/TOPIC[,TOPIC...]. REQUIRES: opts passed check_tail_options.
+std::vector<std::string> stream_urls(const TailOptions &opts);
+
+// Runs sse-tail: follows stream_urls(opts) and writes events to `out_fd` until a stop condition.
 // `stop` is set by the SIGINT/SIGTERM handler. REQUIRES: opts passed check_tail_options; SIGPIPE
 // is ignored.
 Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const volatile std::sig_atomic_t &stop);

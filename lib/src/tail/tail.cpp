@@ -12,6 +12,7 @@
 
 #include "base/duration.hpp"
 #include "ssekit/cli.hpp"
+#include "sse/publish.hpp"
 #include "tail/sse_client.hpp"
 #include "tail/tail_output.hpp"
 
@@ -61,7 +62,28 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
     return true;
 }
 
+// An argument without "://" names topics of the ssed at --server: "news" or "a,b".
+bool names_topics(std::string_view arg) { return arg.find("://") == std::string_view::npos; }
+
+bool valid_topic_list(std::string_view list) {
+    for (std::size_t at = 0;;) {
+        std::size_t comma = list.find(',', at);
+        if (!valid_topic(list.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at)))
+            return false;
+        if (comma == std::string_view::npos) return true;
+        at = comma + 1;
+    }
+}
+
 }  // namespace
+
+std::vector<std::string> stream_urls(const TailOptions &o) {
+    std::string base = server_url(o.server, o.env_server);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::vector<std::string> urls;
+    for (const auto &arg : o.urls) urls.push_back(names_topics(arg) ? base + "/events/" + arg : arg);
+    return urls;
+}
 
 Status check_tail_options(const TailOptions &o) {
     Formatter f;
@@ -70,9 +92,19 @@ Status check_tail_options(const TailOptions &o) {
         Regex re;
         if (Status s = re.compile(*o.match); !s) return Status::invalid_argument("--match: " + s.message());
     }
-    for (const auto &url : o.urls)
-        if (!starts_with_nocase(url, "http://") && !starts_with_nocase(url, "https://"))
+    bool topics = false;
+    for (const auto &url : o.urls) {
+        if (names_topics(url)) {
+            if (!valid_topic_list(url))
+                return Status::invalid_argument("\"" + url + "\" is neither a URL (http:// or https://) nor " +
+                                                "TOPIC[,TOPIC...] ([A-Za-z0-9_.:@~-], 1 to 128 characters)");
+            topics = true;
+        } else if (!starts_with_nocase(url, "http://") && !starts_with_nocase(url, "https://")) {
             return Status::invalid_argument("URL must start with http:// or https://: " + url);
+        }
+    }
+    if (topics)
+        if (Status s = check_server_url(server_url(o.server, o.env_server)); !s) return s;
     for (const auto &h : o.headers) {
         size_t colon = h.find(':');
         if (colon == std::string::npos || colon == 0 || h.find_first_of(" \t") < colon)
@@ -111,41 +143,62 @@ bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t 
 
 void bind_tail_options(CLI::App &app, TailOptions &o) {
     set_help(app, "sse-tail", "sse-tail: follow Server-Sent Events streams and print their events", "",
-             {"sse-tail http://127.0.0.1:8080/events/news",
-              "sse-tail -n 1 -m '^done$' -W 60 http://127.0.0.1:8080/events/jobs",
-              "sse-tail -f json http://127.0.0.1:8080/events/a http://127.0.0.1:8080/events/b",
-              "sse-tail -f '{event}: {data}' -e price http://127.0.0.1:8080/events/prices"},
+             {"sse-tail news", "sse-tail -n 1 -m '^done$' -W 60 jobs",
+              "sse-tail -f json http://127.0.0.1:8080/events/a https://example.com/feed",
+              "sse-tail -f '{event}: {data}' -e price prices"},
              "See sse-tail(1).");
-    app.add_option("URL", o.urls, "Event-stream URL(s) to follow (http or https)")->required();
-    app.add_option("-H,--header", o.headers, "Extra request header, repeatable")->type_name("'NAME: VALUE'");
-    app.add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
+    app.add_option("URL", o.urls,
+                   "Event-stream URL(s) to follow (http or https), or TOPIC[,TOPIC...] for --server/events/TOPIC")
+        ->required();
+
+    auto *from = app.add_option_group("Server");
+    add_server_option(*from, o.server, o.env_server, "for TOPIC arguments");
+    add_token_option(*from, o.token, "for ssed's --subscribe-token");
+    // Repeatable options take one value each: in an option group, CLI11 would otherwise hand
+    // them the URLs that follow (it keeps those for the positionals only in the app itself).
+    from->add_option("-H,--header", o.headers, "Extra request header, repeatable")
+        ->type_name("'NAME: VALUE'")
+        ->allow_extra_args(false);
+    from->add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
+
+    auto *resume = app.add_option_group("Resume and reconnect");
+    resume->add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
         ->type_name("ID");
-    app.add_option("--retry", o.retry_ms, "Reconnection time before the server sets one (default 3000)")
+    resume->add_option("--retry", o.retry_ms, "Reconnection time before the server sets one (default 3000)")
         ->type_name("MS")
         ->check(whole_number(0));
-    app.add_flag("--no-reconnect", o.no_reconnect, "Exit at the end of the stream instead of reconnecting");
-    app.add_option("--idle-timeout", o.idle_timeout_s,
-                   "Reconnect after this long without a byte (default 45, 0 = off)")
+    resume->add_flag("--no-reconnect", o.no_reconnect, "Exit at the end of the stream instead of reconnecting");
+    resume->add_option("--idle-timeout", o.idle_timeout_s,
+                       "Reconnect after this long without a byte (default 45, 0 = off)")
         ->type_name("SECONDS")
         ->check(seconds_at_least(true));
-    app.add_option("-f,--format", o.format, "data (default), raw, json, or a template like '{event}: {data}'")
+
+    auto *output = app.add_option_group("Output");
+    output->add_option("-f,--format", o.format, "data (default), raw, json, or a template like '{event}: {data}'")
         ->type_name("FORMAT");
-    app.add_option("-n,--count", o.count, "Exit 0 after N events (that passed -e/-m)")
+
+    auto *until = app.add_option_group("Filter and stop");
+    until->add_option("-e,--event", o.events, "Only events of this type, repeatable")
+        ->type_name("NAME")
+        ->allow_extra_args(false);
+    until->add_option("-m,--match", o.match, "Exit 0 on the first event whose data matches (POSIX ERE)")
+        ->type_name("REGEX");
+    until->add_option("-n,--count", o.count, "Exit 0 after N events (that passed -e/-m)")
         ->type_name("N")
         ->check(whole_number(1));
-    app.add_option("-W,--timeout", o.timeout_s, "Give up after this long (exit 1)")
+    until->add_option("-W,--timeout", o.timeout_s, "Give up after this long (exit 1)")
         ->type_name("SECONDS")
         ->check(seconds_at_least(false));
-    app.add_option("-e,--event", o.events, "Only events of this type, repeatable")->type_name("NAME");
-    app.add_option("-m,--match", o.match, "Exit 0 on the first event whose data matches (POSIX ERE)")
-        ->type_name("REGEX");
+
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
-    app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr")->excludes(quiet);
-    app.add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
+    app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr; -vv: debugging detail too")
+        ->excludes(quiet);
 }
 
 Logger::Level TailOptions::log_level() const {
-    return quiet ? Logger::Level::quiet : verbose ? Logger::Level::info : Logger::Level::warn;
+    if (quiet) return Logger::Level::quiet;
+    if (verbose >= 2) return Logger::Level::debug;
+    return verbose == 1 ? Logger::Level::info : Logger::Level::warn;
 }
 
 Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {
@@ -166,8 +219,13 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     const std::uint64_t limit = opts.count.value_or(opts.match ? 1 : 0);
 
     StreamOptions so;
-    so.urls = opts.urls;
+    so.urls = stream_urls(opts);
     so.headers = opts.headers;
+    // As in curl, an Authorization given with -H wins over the one --token makes.
+    if (!opts.token.empty() && std::none_of(opts.headers.begin(), opts.headers.end(), [](const std::string &h) {
+            return starts_with_nocase(h, "authorization:");
+        }))
+        so.headers.push_back("Authorization: Bearer " + opts.token);
     so.last_event_id = opts.last_event_id;
     so.retry_ms = opts.retry_ms;
     so.reconnect = !opts.no_reconnect;
