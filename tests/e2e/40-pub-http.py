@@ -22,7 +22,7 @@ class PubHttp(ProcTestCase):
         ssed = Ssed(self)
         s = ssed.subscribed("news")
         rc, out, err = self.pub("--server", ssed.url, "news", "hello world", "-e", "greeting", "-i", "n-1",
-                                "--retry", "2500")
+                                "--reconnect-ms", "2500")
         self.assertEqual((rc, out, err), (0, "", ""))
         self.assertEqual(s.wait_events(1), [{"event": "greeting", "id": "n-1", "retry": "2500",
                                              "data": "hello world"}])

@@ -22,7 +22,7 @@ class PubRedis(ProcTestCase):
         redis = RedisServer(self)
         sub = Subscriber(redis)
         rc, out, err = self.pub("--redis", redis.url, "news", "hello", "-e", "greeting", "-i", "n1",
-                                "--retry", "900")
+                                "--reconnect-ms", "900")
         self.assertEqual((rc, out, err), (0, "", ""))
         channel, payload = sub.wait(1)[0]
         self.assertEqual(channel, "sse:news")
@@ -48,11 +48,11 @@ class PubRedis(ProcTestCase):
     def test_prefix_multiline_data_and_json_lines(self):
         redis = RedisServer(self)
         sub = Subscriber(redis, "app/*")
-        rc, _, err = self.pub("--redis", redis.url, "--prefix", "app/", "doc", "-s", input="l1\nl2 \"q\"\n")
+        rc, _, err = self.pub("--redis", redis.url, "--redis-prefix", "app/", "doc", "-s", input="l1\nl2 \"q\"\n")
         self.assertEqual(rc, 0, err)
         rc, _, err = self.pub("--redis", redis.url, "--prefix", "app/", "doc", "--json",
                               input='{"data":"j","topic":"other","id":"mine"}\n')
-        self.assertEqual(rc, 0, err)
+        self.assertEqual((rc, err), (0, "sse-pub: warning: --prefix is deprecated: use --redis-prefix\n"))
         (c1, p1), (c2, p2) = sub.wait(2)
         self.assertEqual((c1, json.loads(p1)["data"]), ("app/doc", 'l1\nl2 "q"'))
         self.assertEqual((c2, json.loads(p2)["id"]), ("app/other", "mine"))

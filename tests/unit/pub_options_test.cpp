@@ -34,34 +34,37 @@ TEST(PubOptions, DefaultsReadLinesAndPublishOverHttp) {
     EXPECT_FALSE(o.data);
     EXPECT_TRUE(o.server.empty() && o.redis.empty());
     EXPECT_TRUE(o.event.empty() && o.id.empty() && o.token.empty());
-    EXPECT_FALSE(o.retry);
-    EXPECT_EQ(o.prefix, ssekit::kDefaultChannelPrefix);
+    EXPECT_FALSE(o.reconnect_ms);
+    EXPECT_EQ(o.redis_prefix, ssekit::kDefaultChannelPrefix);
     EXPECT_EQ(o.redis_mode, RedisMode::pubsub);
     EXPECT_EQ(o.stream_maxlen, ssekit::kDefaultStreamMaxlen);
     EXPECT_EQ(o.retry_policy.retry_for, ssekit::RetryPolicy{}.retry_for);
+    EXPECT_FALSE(o.retry_for_set);
     EXPECT_FALSE(o.whole || o.json || o.quiet);
+    EXPECT_TRUE(o.warnings.empty());
     EXPECT_EQ(o.log_level(), ssekit::Logger::Level::warn);
 }
 
 TEST(PubOptions, EveryOptionLandsInTheStruct) {
-    auto p = parse({"--server", "https://h:1", "-e", "price", "-i", "7", "--retry", "500", "--token", "tk",
+    auto p = parse({"--server", "https://h:1", "-e", "price", "-i", "7", "--reconnect-ms", "500", "--token", "tk",
                     "--retry-for", "2.5", "-s", "-vv", "t"});
     ASSERT_FALSE(p.exit) << p.err;
     const PubOptions &o = p.opts;
     EXPECT_EQ(o.server, "https://h:1");
     EXPECT_EQ(o.event, "price");
     EXPECT_EQ(o.id, "7");
-    EXPECT_EQ(o.retry, 500u);
+    EXPECT_EQ(o.reconnect_ms, 500u);
     EXPECT_EQ(o.token, "tk");
     EXPECT_EQ(o.retry_policy.retry_for, std::chrono::milliseconds(2500));
+    EXPECT_TRUE(o.retry_for_set);
     EXPECT_TRUE(o.whole);
     EXPECT_EQ(o.log_level(), ssekit::Logger::Level::debug);
 
-    auto r = parse({"--redis", "redis://127.0.0.1:6379/1", "--prefix", "x:", "--redis-mode", "streams",
+    auto r = parse({"--redis", "redis://127.0.0.1:6379/1", "--redis-prefix", "x:", "--redis-mode", "streams",
                     "--stream-maxlen", "50", "--json", "-q", "t"});
     ASSERT_FALSE(r.exit) << r.err;
     EXPECT_EQ(r.opts.redis, "redis://127.0.0.1:6379/1");
-    EXPECT_EQ(r.opts.prefix, "x:");
+    EXPECT_EQ(r.opts.redis_prefix, "x:");
     EXPECT_EQ(r.opts.redis_mode, RedisMode::streams);
     EXPECT_EQ(r.opts.stream_maxlen, 50u);
     EXPECT_TRUE(r.opts.json);
@@ -90,6 +93,10 @@ TEST(PubOptions, HelpAndVersionExitZeroAndPrintToOut) {
     EXPECT_NE(help.out.find("pubsub|streams"), std::string::npos);
     EXPECT_EQ(help.out.find("--server-from-env"), std::string::npos);  // hidden
     EXPECT_NE(help.out.find("See sse-pub(1)"), std::string::npos);
+    for (const char *group : {"[Option Group: Server]", "[Option Group: Redis]", "[Option Group: Event fields]",
+                              "[Option Group: Standard input]"})
+        EXPECT_NE(help.out.find(group), std::string::npos) << group;
+    for (const char *deprecated : {"--prefix", "--retry "}) EXPECT_EQ(help.out.find(deprecated), std::string::npos);
 
     auto version = parse({"-V"});
     EXPECT_EQ(version.exit, Exit::ok);
@@ -111,7 +118,9 @@ TEST(PubOptions, UsageErrorsExit64WithOneLine) {
         {"-i", "1", "t"},                              // --id without DATA or -s
         {"--retry-for", "-1", "t"},
         {"--stream-maxlen", "0", "t"},
-        {"--retry", "soon", "t"},
+        {"--reconnect-ms", "soon", "t"},
+        {"--retry", "soon", "t"},                      // the deprecated spelling, checked alike
+        {"--token", "a\nb", "t", "x"},                 // would split the header line
         {"--server", "ftp://h", "t", "x"},
         {"--redis", "rediss://127.0.0.1:6380", "t", "x"},
     };
@@ -132,4 +141,22 @@ TEST(PubOptions, ABadEnvironmentValueExits78NamingTheVariable) {
                      "SSE_SERVER)\n");
     // --server on the command line makes SSE_SERVER irrelevant.
     EXPECT_FALSE(parse({"--server", "http://h", "t", "x"}).exit);
+}
+
+TEST(PubOptions, DeprecatedSpellingsStillWorkAndEachWarnsOnce) {
+    auto p = parse({"--redis", "redis://127.0.0.1:6379", "--prefix", "x:", "--retry", "500", "t", "x"});
+    ASSERT_FALSE(p.exit) << p.err;
+    EXPECT_EQ(p.opts.redis_prefix, "x:");
+    EXPECT_EQ(p.opts.reconnect_ms, 500u);
+    EXPECT_EQ(p.opts.warnings, (std::vector<std::string>{"--prefix is deprecated: use --redis-prefix",
+                                                         "--retry is deprecated: use --reconnect-ms"}));
+    EXPECT_EQ(p.err, "");  // run_pub logs them, at the level -q/-v chose
+}
+
+TEST(PubOptions, ATokenWithALineBreakIsRefused) {
+    ScopedEnv token("SSE_TOKEN", "s3cret\r\nX-Evil: 1");
+    auto p = parse({"t", "x"});
+    EXPECT_EQ(p.exit, Exit::config);
+    EXPECT_TRUE(p.err.ends_with("must not contain CR, LF or NUL (from SSE_TOKEN)\n")) << p.err;
+    EXPECT_FALSE(parse({"--token", "fine", "t", "x"}).exit);  // the flag hides the variable
 }

@@ -109,3 +109,57 @@ TEST(Publisher, CountsAccumulateOverCalls) {
     ASSERT_TRUE(pub.publish(b).is_ok());
     EXPECT_EQ(pub.published(), 7u);
 }
+
+namespace {
+
+// A destination that never answers, or answers 503 asking for a wait.
+class UnreachedSink : public ScriptedSink {
+public:
+    using ScriptedSink::ScriptedSink;
+    bool reached() const override { return false; }
+};
+
+class RetryAfterSink : public ScriptedSink {
+public:
+    RetryAfterSink(std::deque<Step> script, std::vector<std::string> *seen, std::chrono::milliseconds asked)
+        : ScriptedSink(std::move(script), seen), asked_(asked) {}
+    std::optional<std::chrono::milliseconds> retry_after() const override { return asked_; }
+
+private:
+    std::chrono::milliseconds asked_;
+};
+
+}  // namespace
+
+TEST(Publisher, ADestinationThatNeverAnsweredIsRetriedOnlyForUnreachedFor) {
+    std::vector<std::string> seen;
+    std::deque<Step> script(100000, Step{0, Status::unavailable("Connection refused")});
+    RetryPolicy policy = fast(1h);
+    policy.unreached_for = 50ms;
+    Publisher pub(std::make_unique<UnreachedSink>(script, &seen), policy, quiet());
+    auto ev = events(1);
+    Status st = pub.publish(ev);  // returns in about 50 ms, not an hour
+    EXPECT_EQ(st.code(), Status::Code::unavailable);
+    EXPECT_NE(st.message().find("gave up after"), std::string::npos) << st.message();
+}
+
+TEST(Publisher, UnreachedForDoesNotApplyOnceTheDestinationAnswered) {
+    std::vector<std::string> seen;
+    RetryPolicy policy = fast(10s);
+    policy.unreached_for = 0ms;  // would give up at once if it applied
+    auto sink = std::make_unique<ScriptedSink>(std::deque<Step>{{0, Status::unavailable("503")}, {1, Status::ok()}},
+                                               &seen);
+    Publisher pub(std::move(sink), policy, quiet());
+    auto ev = events(1);
+    EXPECT_TRUE(pub.publish(ev).is_ok());
+}
+
+TEST(Publisher, RetryAfterBeyondRetryForGivesUpAtOnceSayingSo) {
+    std::vector<std::string> seen;
+    auto sink = std::make_unique<RetryAfterSink>(std::deque<Step>{{0, Status::unavailable("503 busy")}}, &seen, 1h);
+    Publisher pub(std::move(sink), fast(10s), quiet());
+    auto ev = events(1);
+    Status st = pub.publish(ev);
+    EXPECT_EQ(st.code(), Status::Code::unavailable);
+    EXPECT_NE(st.message().find("the server asks to retry after"), std::string::npos) << st.message();
+}

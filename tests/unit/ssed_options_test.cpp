@@ -44,7 +44,7 @@ TEST(SsedOptions, DefaultsAreTheLibrarysOwn) {
     EXPECT_EQ(o.api.retry_ms, api.retry_ms);
     EXPECT_TRUE(o.api.cors_origins.empty());
     EXPECT_TRUE(o.api.publish_token.empty() && o.api.subscribe_token.empty());
-    EXPECT_FALSE(o.api.access_log);
+    EXPECT_EQ(o.verbose, 0);
     EXPECT_TRUE(o.redis.empty());
     EXPECT_EQ(o.redis_prefix, ssekit::kDefaultChannelPrefix);
     EXPECT_EQ(o.redis_mode, RedisMode::pubsub);
@@ -77,8 +77,17 @@ TEST(SsedOptions, EveryOptionLandsInTheStruct) {
     EXPECT_EQ(o.limits.heartbeat, std::chrono::milliseconds(2500));
     EXPECT_EQ(o.api.retry_ms, 500u);
     EXPECT_DOUBLE_EQ(o.drain_timeout, 1.5);
-    EXPECT_TRUE(o.api.access_log);
+    EXPECT_EQ(o.verbose, 1);
+    EXPECT_TRUE(o.debug);
     EXPECT_EQ(o.log_level(), ssekit::Logger::Level::debug);
+}
+
+TEST(SsedOptions, VerbosityIsQuietInfoOrDebugAsInEveryTool) {
+    EXPECT_EQ(parse({"-v"}).opts.log_level(), ssekit::Logger::Level::info);  // info and the access log
+    EXPECT_EQ(parse({"-vv"}).opts.log_level(), ssekit::Logger::Level::debug);
+    EXPECT_EQ(parse({"-d"}).opts.log_level(), ssekit::Logger::Level::debug);  // -d is -vv, kept
+    ScopedEnv verbose("SSED_VERBOSE", "2");
+    EXPECT_EQ(parse({}).opts.log_level(), ssekit::Logger::Level::debug);
 }
 
 TEST(SsedOptions, QuietKeepsErrorsOnly) {

@@ -31,12 +31,14 @@ TEST(TailOptions, DefaultsFollowOneUrlForever) {
     EXPECT_TRUE(p.opts.events.empty());
     EXPECT_TRUE(p.opts.last_event_id.empty());
     EXPECT_FALSE(p.opts.quiet || p.opts.verbose || p.opts.insecure);
+    EXPECT_TRUE(p.opts.server.empty() && p.opts.token.empty());
 }
 
 TEST(TailOptions, EveryOptionLandsInTheStruct) {
     auto p = parse({"-H", "Authorization: Bearer x", "--header", "X-A: 1", "--last-event-id", "41", "--retry",
                     "500", "--no-reconnect", "--idle-timeout", "2.5", "-f", "json", "-n", "3", "-W", "60", "-e",
-                    "a", "--event", "b", "-m", "^done$", "-v", "-k", "http://h/a", "https://h/b"});
+                    "a", "--event", "b", "-m", "^done$", "-v", "-k", "--token", "tk", "--server",
+                    "http://s:1", "http://h/a", "https://h/b"});
     ASSERT_FALSE(p.exit);
     const TailOptions &o = p.opts;
     EXPECT_EQ(o.urls, (std::vector<std::string>{"http://h/a", "https://h/b"}));
@@ -50,8 +52,10 @@ TEST(TailOptions, EveryOptionLandsInTheStruct) {
     EXPECT_DOUBLE_EQ(*o.timeout_s, 60.0);
     EXPECT_EQ(o.events, (std::vector<std::string>{"a", "b"}));
     EXPECT_EQ(o.match, "^done$");
-    EXPECT_TRUE(o.verbose);
+    EXPECT_EQ(o.verbose, 1);
     EXPECT_TRUE(o.insecure);
+    EXPECT_EQ(o.token, "tk");
+    EXPECT_EQ(o.server, "http://s:1");
     EXPECT_EQ(o.log_level(), ssekit::Logger::Level::info);
 }
 
@@ -102,6 +106,9 @@ TEST(TailOptions, HelpAndVersionExitZeroAndPrintToOut) {
     EXPECT_NE(help.out.find("Usage: sse-tail"), std::string::npos);
     EXPECT_NE(help.out.find(ssekit::exit_code_table("sse-tail")), std::string::npos);
     EXPECT_NE(help.out.find("See sse-tail(1).\n"), std::string::npos);
+    for (const char *group : {"[Option Group: Server and request]", "[Option Group: Resume and reconnect]", "[Option Group: Output]",
+                              "[Option Group: Filter and stop]"})
+        EXPECT_NE(help.out.find(group), std::string::npos) << group;
 
     auto version = parse({"-V"});
     EXPECT_EQ(version.exit, Exit::ok);
@@ -126,7 +133,9 @@ TEST(TailOptions, UsageErrorsExit64) {
         {"-H", ": empty name", "http://h/a"},
         {"-H", "Last-Event-ID: 3", "http://h/a"}, // use --last-event-id
         {"ftp://h/a"},                            // not http(s)
-        {"127.0.0.1:8080/t"},
+        {"127.0.0.1:8080/t"},                     // neither a URL nor a topic
+        {"a,,b"},                                 // an empty topic in the list
+        {"--token", "a\rb", "http://h/a"},        // would split the header line
         {"-n"},                                   // missing value
         {"-X", "GET /x", "http://h/a"},           // not a method
         {"-X", "", "http://h/a"},
@@ -145,5 +154,43 @@ TEST(TailOptions, UsageErrorsExit64) {
         EXPECT_EQ(p.exit, Exit::usage) << joined;
         EXPECT_TRUE(p.err.starts_with("sse-tail: error: ")) << p.err;
         EXPECT_TRUE(p.err.ends_with(" (see sse-tail --help)\n")) << p.err;
+    }
+}
+
+TEST(TailOptions, VerbosityIsQuietInfoOrDebugAsInEveryTool) {
+    EXPECT_EQ(parse({"-v", "http://h/a"}).opts.log_level(), ssekit::Logger::Level::info);
+    EXPECT_EQ(parse({"-vv", "http://h/a"}).opts.log_level(), ssekit::Logger::Level::debug);
+    EXPECT_EQ(parse({"http://h/a"}).opts.log_level(), ssekit::Logger::Level::warn);
+}
+
+TEST(TailOptions, ATopicArgumentIsAStreamOfTheServer) {
+    auto p = parse({"news", "a,b", "https://other/feed"});
+    ASSERT_FALSE(p.exit) << p.err;
+    EXPECT_EQ(ssekit::stream_urls(p.opts),
+              (std::vector<std::string>{"http://127.0.0.1:8080/events/news", "http://127.0.0.1:8080/events/a,b",
+                                        "https://other/feed"}));
+    {
+        test_support::ScopedEnv server("SSE_SERVER", "http://hub:9/");
+        auto e = parse({"news"});
+        ASSERT_FALSE(e.exit) << e.err;
+        EXPECT_EQ(ssekit::stream_urls(e.opts), std::vector<std::string>{"http://hub:9/events/news"});
+        auto f = parse({"--server", "https://flag:1", "news"});  // the flag wins
+        EXPECT_EQ(ssekit::stream_urls(f.opts), std::vector<std::string>{"https://flag:1/events/news"});
+    }
+}
+
+TEST(TailOptions, ABadEnvironmentValueExits78NamingTheVariable) {
+    {
+        test_support::ScopedEnv server("SSE_SERVER", "hub:9");
+        auto p = parse({"news"});
+        EXPECT_EQ(p.exit, Exit::config);
+        EXPECT_EQ(p.err, "sse-tail: error: server URL \"hub:9\" must start with http:// or https:// (from SSE_SERVER)\n");
+        EXPECT_FALSE(parse({"http://h/a"}).exit);  // no topic: SSE_SERVER is not used
+    }
+    {
+        test_support::ScopedEnv token("SSE_TOKEN", "s3cret\nX-Evil: 1");
+        auto p = parse({"http://h/a"});
+        EXPECT_EQ(p.exit, Exit::config);
+        EXPECT_TRUE(p.err.ends_with("must not contain CR, LF or NUL (from SSE_TOKEN)\n")) << p.err;
     }
 }

@@ -90,6 +90,24 @@ CLI::Validator whole_number(std::uint64_t min);
 CLI::Option *add_seconds_option(CLI::App &group, const std::string &name, std::chrono::milliseconds &value,
                                 const std::string &description);
 
+// Adds `old_name` ("--prefix") as a deprecated spelling of `current` (already added), hidden
+// from --help: its value goes to `current`, and its first use appends "--prefix is deprecated:
+// use --redis-prefix" to `warnings`, which the tool logs once it runs (so -q applies).
+void add_deprecated_alias(CLI::App &app, const std::string &old_name, CLI::Option *current,
+                          std::vector<std::string> &warnings);
+
+// The one vocabulary of the client tools (sse-pub, sse-tail) for where ssed is:
+//   --server URL   into `flag`; "" = $SSE_SERVER (into `env`, bound as a hidden option so
+//                  that a bad value is named and exits 78), else kDefaultServerUrl.
+//   --token TOKEN  into `token`, default $SSE_TOKEN, sent as Authorization: Bearer; a token
+//                  with CR, LF or NUL is refused (64 from the flag, 78 from the variable).
+inline constexpr const char *kDefaultServerUrl = "http://127.0.0.1:8080";  // ssed's default --listen
+CLI::Option *add_server_option(CLI::App &group, std::string &flag, std::string &env, const std::string &what_for);
+CLI::Option *add_token_option(CLI::App &group, std::string &token, const std::string &what_for);
+// The URL --server, $SSE_SERVER and the default make, and the check it must pass (http or https).
+std::string server_url(const std::string &flag, const std::string &env);
+Status check_server_url(const std::string &url);
+
 // Binds `opt` (added for a variable of an enum type that now holds `current`) to the names in
 // `names`: it takes exactly those ("nope not in {pubsub,streams}" otherwise) and --help shows
 // them as the type and `current`'s name as the default. The map is the one list of names.

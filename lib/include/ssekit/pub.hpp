@@ -17,13 +17,16 @@
 // --decode base64 gives the bytes back.
 //
 // Exit: 0 all published; 64 bad options (check_pub_options); 65 input refused (locally or a 400/413); 66 standard input unreadable;
-// 69 cannot connect or retries exhausted ("published N of M events" on stderr); 77 on 401/403.
+// 69 cannot connect or retries exhausted ("published N of M events" on stderr; for one DATA
+// event, after only kOneShotUnreachedFor when nothing answers there); 76 an answer that is not
+// ssed's; 77 on 401/403.
 #pragma once
 
 #include <csignal>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ssekit/exit.hpp"
 #include "ssekit/log.hpp"
@@ -48,17 +51,19 @@ struct PubOptions {
     std::string redis;                  // redis URL; excludes --server
     std::string event;                  // -e: event type for every event without its own
     std::string id;                     // -i: id of the single event (DATA or -s)
-    std::optional<std::uint64_t> retry; // --retry MS: `retry:` field
+    std::optional<std::uint64_t> reconnect_ms;  // --reconnect-ms MS: the `retry:` field
     std::string token;                  // --token, $SSE_TOKEN
-    std::string prefix{kDefaultChannelPrefix};  // Redis channel prefix
+    std::string redis_prefix{kDefaultChannelPrefix};  // --redis-prefix: channel = prefix + topic
     RedisMode redis_mode = RedisMode::pubsub;
     std::size_t stream_maxlen = kDefaultStreamMaxlen;  // streams: MAXLEN ~ cap of each topic's stream
     bool whole = false;                 // -s
     bool json = false;                  // --json
     bool base64 = false;                // --base64: data sent base64-encoded (binary input)
     RetryPolicy retry_policy;           // --retry-for sets retry_for
+    bool retry_for_set = false;         // --retry-for given: one DATA event then waits that long too
     bool quiet = false;
     int verbose = 0;
+    std::vector<std::string> warnings;  // deprecated spellings used; run_pub logs them
 
     Logger::Level log_level() const;
 };

@@ -37,14 +37,15 @@ struct SsedOptions {
     std::string listen = "127.0.0.1:8080";  // HOST:PORT, [V6ADDR]:PORT; port 0 = any free one
     std::size_t threads = 16;               // --redis: workers for requests that wait on Redis
     HubLimits limits;     // --history, --max-topics, --max-subscribers, --max-backlog, --heartbeat
-    ApiOptions api;       // --max-body, --max-batch-body, --retry, --cors-origin, tokens; -v = access_log
-    DoorLimits door;      // --max-head, --max-headers, the timeouts, --max-connections, --reuse-port
+    ApiOptions api;       // --max-body, --max-batch-body, --retry, --cors-origin, tokens
+    DoorLimits door;      // --max-head, --max-headers, the timeouts, --max-connections, --loops
     std::string redis;    // "" = in-process bus; else the Redis URL
     std::string redis_prefix{kDefaultChannelPrefix};  // channel = prefix + topic
     RedisMode redis_mode = RedisMode::pubsub;
     double drain_timeout = 5;  // seconds allowed for the drain on SIGTERM/SIGINT
     bool quiet = false;
-    bool debug = false;        // -d: debug log, and the access log as -v
+    int verbose = 0;           // -v: the access log (api.access_log) too; -vv: and the debug log
+    bool debug = false;        // -d: the same as -vv
 
     // ssed logs its lifecycle (ready, drain, exit) by default: info, unlike the client tools.
     Logger::Level log_level() const;

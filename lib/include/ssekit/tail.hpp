@@ -39,7 +39,10 @@ class App;
 namespace ssekit {
 
 struct TailOptions {
-    std::vector<std::string> urls;
+    std::vector<std::string> urls;          // URLs, or TOPIC[,TOPIC...] of the ssed at server_url()
+    std::string server;                     // --server; "" = env_server, else kDefaultServerUrl
+    std::string env_server;                 // $SSE_SERVER (a hidden option, see cli.hpp)
+    std::string token;                      // --token, $SSE_TOKEN: Authorization: Bearer
     std::vector<std::string> headers;       // -H 'Name: value' or @FILE, repeatable
     std::optional<std::string> method;      // -X; unset: GET, or POST with a body
     std::vector<std::string> data;          // -d, repeatable (joined with '&')
@@ -58,7 +61,7 @@ struct TailOptions {
     std::optional<std::string> exec;        // --exec CMD: run per event instead of printing
     std::optional<std::string> state;       // --state FILE: last event ID per URL
     bool quiet = false;
-    bool verbose = false;
+    int verbose = 0;                        // -v info, -vv debug
     bool insecure = false;
     std::string input;                      // --input FILE, or the URL "-"; "-" = standard input
     bool from_start = false;                // --from-start: ?since=start (ssed: all its history)
@@ -66,19 +69,25 @@ struct TailOptions {
     bool http2 = false;                     // --http2: HTTP/2 by ALPN over TLS
     bool http2_prior_knowledge = false;     // --http2-prior-knowledge: h2c on http://
 
-    // -q keeps errors only, -v adds connects and reconnects; warnings by default.
+    // -q keeps errors only, -v adds connects and reconnects, -vv debugging detail (of which
+    // there is none yet); warnings by default.
     Logger::Level log_level() const;
 };
 
 // Declares sse-tail's options, -V/--version and the --help footer (exit codes, man page).
 void bind_tail_options(CLI::App &app, TailOptions &opts);
 
-// Checks what CLI11 cannot: the format, the regex, the headers, the URL schemes, the method
-// and bodies (tail/request.hpp; files are read by run_tail, not here). For
+// Checks what CLI11 cannot: the format, the regex, the headers, the URL schemes, the topic
+// names, --server/$SSE_SERVER when a topic is given, the method and bodies (tail/request.hpp;
+// files are read by run_tail, not here). For
 // parse_args (cli.hpp); run_tail checks the format and regex again as it compiles them.
 Status check_tail_options(const TailOptions &opts);
 
-// Runs sse-tail: follows opts.urls and writes events to `out_fd` until a stop condition.
+// The URLs opts.urls stand for: a URL as given, TOPIC[,TOPIC...] as the server's
+// /events/TOPIC[,TOPIC...]. REQUIRES: opts passed check_tail_options.
+std::vector<std::string> stream_urls(const TailOptions &opts);
+
+// Runs sse-tail: follows stream_urls(opts) and writes events to `out_fd` until a stop condition.
 // `stop` is set by the SIGINT/SIGTERM handler. REQUIRES: opts passed check_tail_options; SIGPIPE
 // is ignored.
 Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const volatile std::sig_atomic_t &stop);

@@ -3,6 +3,7 @@
 #include "base/duration.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -180,6 +181,56 @@ CLI::Validator whole_number(std::uint64_t min) {
             return {};
         },
         "", "whole number");
+}
+
+void add_deprecated_alias(CLI::App &app, const std::string &old_name, CLI::Option *current,
+                          std::vector<std::string> &warnings) {
+    const std::string warning = old_name + " is deprecated: use " + current->get_name();
+    app.add_option_function<std::string>(
+           old_name,
+           [current, &warnings, warning](const std::string &value) {
+               current->add_result(value);  // validated and stored with current's own results
+               if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) warnings.push_back(warning);
+           })
+        ->trigger_on_parse()  // before current's callback, whatever the order of declaration
+        ->group("");
+}
+
+CLI::Option *add_server_option(CLI::App &group, std::string &flag, std::string &env, const std::string &what_for) {
+    group.add_option("--server-from-env", env)->envname("SSE_SERVER")->group("");
+    return group.add_option("--server", flag,
+                            "ssed base URL " + what_for + " (default: $SSE_SERVER, else " + kDefaultServerUrl + ")")
+        ->type_name("URL");
+}
+
+CLI::Option *add_token_option(CLI::App &group, std::string &token, const std::string &what_for) {
+    return group.add_option("--token", token, "Bearer token " + what_for + " (Authorization: Bearer)")
+        ->envname("SSE_TOKEN")
+        ->type_name("TOKEN")
+        ->check(CLI::Validator(
+            [](std::string &v) -> std::string {
+                // It goes into a header line: a line break would start another header.
+                return v.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos
+                           ? std::string()
+                           : "must not contain CR, LF or NUL";
+            },
+            "", "token"));
+}
+
+std::string server_url(const std::string &flag, const std::string &env) {
+    if (!flag.empty()) return flag;
+    if (!env.empty()) return env;
+    return kDefaultServerUrl;
+}
+
+Status check_server_url(const std::string &url) {
+    auto scheme_is = [&](std::string_view scheme) {
+        return url.size() >= scheme.size() &&
+               std::equal(scheme.begin(), scheme.end(), url.begin(),
+                          [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+    };
+    if (scheme_is("http://") || scheme_is("https://")) return Status::ok();
+    return Status::invalid_argument("server URL \"" + url + "\" must start with http:// or https://");
 }
 
 CLI::Option *add_seconds_option(CLI::App &group, const std::string &name, std::chrono::milliseconds &value,

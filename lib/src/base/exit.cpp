@@ -44,7 +44,7 @@ const std::vector<ExitCodeRow> &exit_codes() {
         {Exit::os, "operating-system error", {{"ssed", "cannot bind the address, out of descriptors"}}},
         {Exit::io, "writing output failed", {{"sse-tail", "standard output (a closed pipe ends with 0)"}}},
         {Exit::protocol, "protocol error",
-         {{"sse-pub", "unexpected HTTP status, Redis error reply"},
+         {{"sse-pub", "an answer that is not ssed's, Redis error reply"},
           {"sse-tail", "not an event stream (HTTP status or Content-Type)"}}},
         {Exit::no_perm, "permission denied",
          {{"ssed", "Redis refused AUTH"},
@@ -52,7 +52,8 @@ const std::vector<ExitCodeRow> &exit_codes() {
           {"sse-tail", "HTTP 401 or 403"}}},
         {Exit::config, "configuration error",
          {{"ssed", "bad value in an SSED_* environment variable"},
-          {"sse-pub", "bad value in SSE_SERVER or SSE_TOKEN"}}},
+          {"sse-pub", "bad value in SSE_SERVER or SSE_TOKEN"},
+          {"sse-tail", "bad value in SSE_SERVER or SSE_TOKEN"}}},
     };
     return table;
 }

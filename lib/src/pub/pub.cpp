@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/base64.hpp"
+#include "base/duration.hpp"
 #include "ssekit/cli.hpp"
 #include "pub/pub_input.hpp"
 #include "pub/publisher.hpp"
@@ -27,46 +28,52 @@ void bind_pub_options(CLI::App &app, PubOptions &o) {
              "See sse-pub(1) for the envelope, ids and more examples.");
     app.add_option("TOPIC", o.topic, "Topic to publish to ([A-Za-z0-9_.:@~-], 1 to 128 characters)")->required();
     app.add_option("DATA", o.data, "Data of the one event to publish; without it, events are read from standard input");
-    auto *server = app.add_option("--server", o.server,
-                                  "ssed base URL (default: $SSE_SERVER, else " + HttpSinkOptions{}.server + ")");
-    app.add_option("--server-from-env", o.env_server)->envname("SSE_SERVER")->group("");  // see PubOptions
-    auto *redis = app.add_option("--redis", o.redis,
-                                 "Publish into Redis at URL (redis://[user:pass@]host[:port][/db] or unix:///path)");
+
+    auto *to = app.add_option_group("Server");
+    auto *server = add_server_option(*to, o.server, o.env_server, "to publish to");
+    add_token_option(*to, o.token, "for ssed's --publish-token");
+    auto *retry_for = add_seconds_option(*to, "--retry-for", o.retry_policy.retry_for,
+                                         "Keep retrying a refused or broken connection for SECONDS (0 = no retry); "
+                                         "one DATA event waits only " +
+                                             seconds_number(kOneShotUnreachedFor) + " s for a server that is not there");
+    app.callback([&o, retry_for] { o.retry_for_set = retry_for->count() > 0; });
+
+    auto *bus = app.add_option_group("Redis");
+    auto *redis = bus->add_option("--redis", o.redis,
+                                  "Publish into Redis at URL (redis://[user:pass@]host[:port][/db] or unix:///path)")
+                       ->type_name("URL");
     server->excludes(redis);
-    app.add_option("-e,--event", o.event, "Event type (the `event:` field) of events that have none");
-    app.add_option("-i,--id", o.id, "Id of the single event (DATA or -s); otherwise ids are minted");
-    app.add_option("--retry", o.retry, "Reconnection time in ms to send as the `retry:` field");
-    app.add_option("--token", o.token, "Bearer token for ssed")->envname("SSE_TOKEN");
-    app.add_option("--prefix", o.prefix, "Redis channel prefix (channel = PREFIX + TOPIC)")->capture_default_str();
-    takes_names(app.add_option("--redis-mode", o.redis_mode,
-                               "pubsub: PUBLISH only; streams: also append to the topic's capped Redis Stream "
-                               "(ids are stream ids), for ssed --redis-mode streams"),
+    auto *prefix = bus->add_option("--redis-prefix", o.redis_prefix, "Redis channel prefix (channel = PREFIX + TOPIC)")
+                       ->type_name("PREFIX")
+                       ->capture_default_str();
+    add_deprecated_alias(app, "--prefix", prefix, o.warnings);
+    takes_names(bus->add_option("--redis-mode", o.redis_mode,
+                                "pubsub: PUBLISH only; streams: also append to the topic's capped Redis Stream "
+                                "(ids are stream ids), for ssed --redis-mode streams"),
                 redis_mode_names(), o.redis_mode);
-    app.add_option("--stream-maxlen", o.stream_maxlen, "Streams mode: keep about N entries per topic (MAXLEN ~ N)")
+    bus->add_option("--stream-maxlen", o.stream_maxlen, "Streams mode: keep about N entries per topic (MAXLEN ~ N)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
         ->capture_default_str();
-    auto *whole = app.add_flag("-s,--stdin-file", o.whole, "Read standard input whole as one (multi-line) event");
-    auto *json = app.add_flag("--json", o.json, "Read one JSON object a line: {\"data\",\"event\",\"id\",\"retry\",\"topic\"}");
+
+    auto *fields = app.add_option_group("Event fields");
+    fields->add_option("-e,--event", o.event, "Event type (the `event:` field) of events that have none");
+    fields->add_option("-i,--id", o.id, "Id of the single event (DATA or -s); otherwise ids are minted");
+    auto *reconnect = fields->add_option("--reconnect-ms", o.reconnect_ms,
+                                         "Ask subscribers to wait MS before reconnecting (the `retry:` field)")
+                          ->type_name("MS");
+    add_deprecated_alias(app, "--retry", reconnect, o.warnings);
+
+    auto *input = app.add_option_group("Standard input");
+    auto *whole = input->add_flag("-s,--stdin-file", o.whole, "Read standard input whole as one (multi-line) event");
+    auto *json =
+        input->add_flag("--json", o.json, "Read one JSON object a line: {\"data\",\"event\",\"id\",\"retry\",\"topic\"}");
     whole->excludes(json);
-    app.add_flag("--base64", o.base64, "Send the data base64-encoded (binary; with -s every byte kept)")
+    input->add_flag("--base64", o.base64, "Send the data base64-encoded (binary; with -s every byte kept)")
         ->excludes(json);
-    add_seconds_option(app, "--retry-for", o.retry_policy.retry_for,
-                       "Keep retrying a refused or broken connection for SECONDS (0 = no retry)");
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
-    auto *verbose = app.add_flag("-v,--verbose", o.verbose, "Say more (repeat for debug output)");
+    auto *verbose = app.add_flag("-v,--verbose", o.verbose, "Say what was published; -vv: debugging detail too");
     quiet->excludes(verbose);
 }
-
-namespace {
-
-// The ssed sse-pub talks to over HTTP: --server, else $SSE_SERVER, else the sink's default.
-std::string server_url(const PubOptions &o) {
-    if (!o.server.empty()) return o.server;
-    if (!o.env_server.empty()) return o.env_server;
-    return HttpSinkOptions{}.server;
-}
-
-}  // namespace
 
 Status check_pub_options(const PubOptions &o) {
     auto usage = [](const std::string &why) { return Status::invalid_argument(why); };
@@ -80,9 +87,7 @@ Status check_pub_options(const PubOptions &o) {
         RedisEndpoint endpoint;
         return parse_redis_url(o.redis, endpoint);
     }
-    if (std::string url = server_url(o); !url.starts_with("http://") && !url.starts_with("https://"))
-        return usage("server URL \"" + url + "\" must start with http:// or https://");
-    return Status::ok();
+    return check_server_url(server_url(o.server, o.env_server));
 }
 
 namespace {
@@ -92,7 +97,7 @@ Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &min
     const bool streams = o.redis_mode == RedisMode::streams;
     if (r.topic.empty()) r.topic = o.topic;
     if (r.type.empty()) r.type = o.event;
-    if (!r.retry) r.retry = o.retry;
+    if (!r.retry) r.retry = o.reconnect_ms;
     if (auto st = check_publish(r); !st) return st;
     if (streams) return check_stream_request(r);  // Redis assigns the id
     if (redis && r.id.empty()) r.id = minter.next();
@@ -102,6 +107,7 @@ Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &min
 }  // namespace
 
 Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {
+    for (const std::string &w : o.warnings) log.warn(w);
     if (auto st = check_pub_options(o); !st) {
         log.error(st.message());
         return Exit::usage;
@@ -123,23 +129,29 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
             log.error(st.message());
             return Exit::usage;
         }
-        ro.prefix = o.prefix;
+        ro.prefix = o.redis_prefix;
         ro.streams = o.redis_mode == RedisMode::streams;
         ro.stream_maxlen = o.stream_maxlen;
         sink = make_redis_sink(std::move(ro), log);
     } else {
         HttpSinkOptions ho;
-        ho.server = server_url(o);
+        ho.server = server_url(o.server, o.env_server);
         ho.token = o.token;
         sink = make_http_sink(std::move(ho), log);
     }
-    Publisher pub(std::move(sink), o.retry_policy, log, &stop);
+    // One event from a shell: a server that is not there is most likely a wrong URL or an ssed
+    // not started, not an outage to wait out (sse-pub(1), "fail fast").
+    RetryPolicy policy = o.retry_policy;
+    if (o.data && !o.retry_for_set) policy.unreached_for = kOneShotUnreachedFor;
+    Publisher pub(std::move(sink), policy, log, &stop);
     std::string where = pub.sink().describe();
 
     std::uint64_t total = 0;
     auto fail = [&](const Status &st) {
+        const bool nothing_there = !redis && st.code() == Status::Code::unavailable && !pub.sink().reached();
         log.error(st.message() + "; published " + std::to_string(pub.published()) + " of " +
-                  std::to_string(total) + " events");
+                  std::to_string(total) + " events" +
+                  (nothing_there ? "; is ssed running at " + where + "? (set --server or SSE_SERVER)" : ""));
         return exit_for(st);
     };
 

@@ -49,6 +49,8 @@ public:
     }
 
     std::string describe() const override { return o_.server; }
+    bool reached() const override { return reached_; }
+    std::optional<std::chrono::milliseconds> retry_after() const override { return retry_after_; }
 
     Status send(std::span<const PublishRequest> events, std::size_t &accepted) override {
         accepted = 0;
@@ -123,7 +125,7 @@ private:
             if (auto id = json_string_member(reply, "id"))
                 log_.debug("published id " + *id + " to " + e.topic);
         }
-        return status_for(code, reply, url);
+        return status_for(code, reply, "id", url);
     }
 
     Status post_batch(std::span<const PublishRequest> run) {
@@ -148,7 +150,7 @@ private:
         long code = 0;
         if (auto st = perform(url, body, "application/x-ndjson", code, reply); !st) return st;
         log_.debug("POST " + url + ": " + std::to_string(run.size()) + " events, status " + std::to_string(code));
-        return status_for(code, reply, url);
+        return status_for(code, reply, "first_id", url);
     }
 
     Status perform(const std::string &url, const std::string &body, const char *ctype, long &code, std::string &reply) {
@@ -172,6 +174,7 @@ private:
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o_.connect_timeout.count()));
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o_.request_timeout.count()));
         curl_easy_setopt(c, CURLOPT_USERAGENT, "sse-pub/" SSEKIT_VERSION);
+        retry_after_.reset();
         CURLcode rc = curl_easy_perform(c);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
@@ -180,27 +183,44 @@ private:
             return Status::unavailable("POST " + url + ": " + why);
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        reached_ = true;
+        curl_off_t retry_after_s = 0;  // libcurl reads both forms, seconds and an HTTP date
+        if (code == 503 && curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after_s) == CURLE_OK && retry_after_s > 0)
+            retry_after_ = std::chrono::seconds(retry_after_s);
+        const char *answered_type = nullptr;
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &answered_type);
+        content_type_ = answered_type ? answered_type : "no Content-Type";
         return Status::ok();
     }
 
-    static Status status_for(long code, const std::string &reply, const std::string &url) {
-        if (code / 100 == 2) return Status::ok();
-        std::string m = "POST " + url + ": " + std::to_string(code) + " " + reply_error(reply);
+    // ssed answers with JSON: `success_member` ("id" for one event, "first_id" for a batch) on
+    // success, "error" otherwise.
+    Status status_for(long code, const std::string &reply, std::string_view success_member,
+                      const std::string &url) const {
+        const bool ssed_json = json_string_member(reply, code / 100 == 2 ? success_member : "error").has_value();
+        std::string m = "POST " + url + ": " + std::to_string(code);
+        if (code / 100 == 2 && ssed_json) return Status::ok();
         switch (code) {
-        case 400: return Status::invalid_argument(std::move(m));
+        case 400: return Status::invalid_argument(m + " " + reply_error(reply));
         case 401:
-        case 403: return Status::permission(std::move(m));
-        case 413: return Status::too_large(std::move(m));
-        case 404: return Status::protocol(m + " (is --server an ssed?)");
+        case 403: return Status::permission(m + " " + reply_error(reply));
+        case 413: return Status::too_large(m + " " + reply_error(reply));  // a proxy's too: halve the batch
+        case 502:
+        case 503:
+        case 504: return Status::unavailable(m + " " + reply_error(reply));  // ssed's Redis or a proxy's upstream is down
         default: break;
         }
-        if (code / 100 == 5) return Status::unavailable(std::move(m));  // 503: its Redis is down, etc.
-        return Status::protocol(std::move(m));
+        if (!ssed_json)
+            return Status::protocol(m + " without ssed's JSON (" + content_type_ + "): is --server an ssed?");
+        return Status::protocol(m + " " + reply_error(reply));
     }
 
     HttpSinkOptions o_;
     Logger log_;
     std::unique_ptr<CURL, CurlFree> curl_;
+    bool reached_ = false;                                  // an HTTP answer came back
+    std::optional<std::chrono::milliseconds> retry_after_;  // of the last answer, a 503
+    std::string content_type_;                              // of the last answer
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -211,12 +231,14 @@ public:
     RedisSink(RedisSinkOptions o, Logger log) : o_(std::move(o)), log_(std::move(log)) {}
 
     std::string describe() const override { return o_.endpoint.display(); }
+    bool reached() const override { return reached_; }
 
     Status send(std::span<const PublishRequest> events, std::size_t &accepted) override {
         accepted = 0;
         if (!conn_.connected()) {
             if (auto st = RedisConn::connect(o_.endpoint, o_.connect_timeout, conn_); !st) return st;
             if (auto st = conn_.set_io_timeout(o_.io_timeout); !st) return st;
+            reached_ = true;
             log_.debug("connected to " + describe());
         }
         for (std::size_t i = 0; i < events.size(); i += o_.max_batch_events) {
@@ -260,6 +282,7 @@ private:
     RedisSinkOptions o_;
     Logger log_;
     RedisConn conn_;
+    bool reached_ = false;                   // connected once
     std::string batch_, payload_;            // reused across batches
     std::string channel_, channel_topic_;    // the channel of the last topic seen
 };
@@ -301,11 +324,20 @@ Status Publisher::publish(std::span<const PublishRequest> events) {
         auto now = clock::now();
         if (!outage_start) outage_start = now;
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - *outage_start);
-        if (policy_.retry_for.count() == 0) return st;
-        if (elapsed >= policy_.retry_for)
+        auto retry_for = policy_.retry_for;
+        if (!sink_->reached() && policy_.unreached_for) retry_for = std::min(retry_for, *policy_.unreached_for);
+        if (retry_for.count() == 0) return st;
+        if (elapsed >= retry_for)
             return Status::unavailable(st.message() + "; gave up after " + format_duration(elapsed));
-        // Full backoff plus jitter, never past the deadline.
-        auto wait = std::min(backoff_.next(), policy_.retry_for - elapsed);
+        // The server's Retry-After if it gave one, else full backoff plus jitter; never past
+        // the deadline, and no wait that would end beyond it.
+        auto wait = std::min(backoff_.next(), retry_for - elapsed);
+        if (auto asked = sink_->retry_after()) {
+            if (*asked > retry_for - elapsed)
+                return Status::unavailable(st.message() + "; the server asks to retry after " +
+                                           format_duration(*asked) + ", beyond --retry-for");
+            wait = *asked;
+        }
         log_.warn(st.message() + "; retrying in " + format_duration(wait));
         // In short slices, so Ctrl-C during an outage ends the wait at once.
         for (auto until = clock::now() + wait; clock::now() < until;) {

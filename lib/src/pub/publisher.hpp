@@ -15,10 +15,13 @@
 // sent twice. An event whose fate is unknown (the connection broke after it was written, before
 // the reply) counts as not accepted and is sent again: delivery is at-least-once.
 //
-// Publisher adds the retry policy: a refused or broken connection (and an HTTP 503 or other
-// 5xx) is retried with capped exponential backoff (base/backoff.hpp: doubling from `initial`
-// to `max`, each wait up to 25 % longer by jitter) until `retry_for` has passed without
-// progress; anything else (400, 401/403, 413 on one event) is final at once.
+// Publisher adds the retry policy: a refused or broken connection (and an HTTP 502, 503 or
+// 504: a proxy's upstream or ssed's Redis is down) is retried with capped exponential backoff
+// (base/backoff.hpp: doubling from `initial` to `max`, each wait up to 25 % longer by jitter)
+// until `retry_for` has passed without progress, or only `unreached_for` while the destination
+// has never answered; a 503's Retry-After replaces the backoff's wait. Anything else (400,
+// 401/403, 413 on one event, and an answer that is not ssed's: another status, or no ssed JSON
+// in the body, such as a web server's HTML page) is final at once.
 // Not thread-safe.
 #pragma once
 
@@ -27,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -50,10 +54,15 @@ public:
     virtual Status send(std::span<const PublishRequest> events, std::size_t &accepted) = 0;
     // "http://127.0.0.1:8080" or "redis://127.0.0.1:6379/0", for messages.
     virtual std::string describe() const = 0;
+    // Whether the destination ever answered (an HTTP reply, a Redis connection); until then a
+    // refused connection may mean that nothing runs there (RetryPolicy::unreached_for).
+    virtual bool reached() const { return true; }
+    // The wait the last refusal asked for (an HTTP 503's Retry-After), if it named one.
+    virtual std::optional<std::chrono::milliseconds> retry_after() const { return std::nullopt; }
 };
 
 struct HttpSinkOptions {
-    std::string server = "http://127.0.0.1:8080";  // base URL; /events/{topic} is appended
+    std::string server;  // base URL (cli.hpp's server_url); /events/{topic} is appended
     std::string token;                             // Authorization: Bearer, when not empty
     std::size_t max_batch_events = 1000;
     std::size_t max_batch_bytes = 1 << 20;

@@ -23,7 +23,7 @@
 namespace ssekit {
 
 Logger::Level SsedOptions::log_level() const {
-    if (debug) return Logger::Level::debug;
+    if (debug || verbose >= 2) return Logger::Level::debug;
     if (quiet) return Logger::Level::quiet;
     return Logger::Level::info;
 }
@@ -168,9 +168,9 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
         ->check(CLI::Range(0.0, 3600.0));
 
     auto *q = app.add_flag("-q,--quiet", o.quiet, "Log errors only")->envname("SSED_QUIET");
-    auto *v = app.add_flag("-v,--verbose", o.api.access_log, "Also log one line per HTTP request")
+    auto *v = app.add_flag("-v,--verbose", o.verbose, "Also log one line per HTTP request; -vv: debugging detail too")
                   ->envname("SSED_VERBOSE");
-    auto *d = app.add_flag("-d,--debug", o.debug, "Log debugging detail (implies -v)")->envname("SSED_DEBUG");
+    auto *d = app.add_flag("-d,--debug", o.debug, "Same as -vv")->envname("SSED_DEBUG");
     q->excludes(v)->excludes(d);
 }
 
@@ -315,7 +315,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
         door, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); },
         [&hub](std::uint64_t ticket) { hub.cancel(ticket); }, log);
     ApiOptions api = o.api;
-    api.access_log = api.access_log || o.debug;  // -d implies -v
+    api.access_log = o.verbose >= 1 || o.debug;  // -v, -vv, -d
     // The one place that knows which bus is in use; the API only sees a Bus.
     Bus &bus = redis ? static_cast<Bus &>(*redis) : hub;
     install_http_api(server, bus, api, log);

@@ -37,6 +37,12 @@ Status read_piece(const std::string &option, const std::string &value, int stdin
 
 }  // namespace
 
+bool sets_header(const std::vector<std::string> &values, std::string_view name) {
+    for (const auto &v : values)
+        if (v.size() > name.size() && v[name.size()] == ':' && starts_with_nocase(v, name)) return true;
+    return false;
+}
+
 bool is_http_url(std::string_view url) {
     return starts_with_nocase(url, "http://") || starts_with_nocase(url, "https://");
 }

@@ -44,6 +44,10 @@ struct RequestBody {
 // Whether `url` starts with http:// or https:// (in any case): the schemes sse-tail follows.
 bool is_http_url(std::string_view url);
 
+// Whether one of the -H values (not an @FILE) sets header `name` (lower-case; matched
+// case-insensitively).
+bool sets_header(const std::vector<std::string> &values, std::string_view name);
+
 // One header line: 'Name: value', no CR, LF or NUL, not Last-Event-ID (--last-event-id).
 Status check_header(std::string_view line);
 

@@ -62,7 +62,28 @@ private:
     bool compiled_ = false;
 };
 
+// An argument without "://" names topics of the ssed at --server: "news" or "a,b".
+bool names_topics(std::string_view arg) { return arg.find("://") == std::string_view::npos; }
+
+bool valid_topic_list(std::string_view list) {
+    for (std::size_t at = 0;;) {
+        std::size_t comma = list.find(',', at);
+        if (!valid_topic(list.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at)))
+            return false;
+        if (comma == std::string_view::npos) return true;
+        at = comma + 1;
+    }
+}
+
 }  // namespace
+
+std::vector<std::string> stream_urls(const TailOptions &o) {
+    std::string base = server_url(o.server, o.env_server);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::vector<std::string> urls;
+    for (const auto &arg : o.urls) urls.push_back(names_topics(arg) ? base + "/events/" + arg : arg);
+    return urls;
+}
 
 Status check_tail_options(const TailOptions &o) {
     Formatter f;
@@ -77,8 +98,20 @@ Status check_tail_options(const TailOptions &o) {
         return Status::invalid_argument("--input FILE reads one stream: give no URL with it");
     if (o.urls.size() > 1 && std::find(o.urls.begin(), o.urls.end(), "-") != o.urls.end())
         return Status::invalid_argument("- (standard input) is one stream: give no URL with it");
-    for (const auto &url : o.urls)
-        if (url != "-" && !is_http_url(url)) return Status::invalid_argument("URL must start with http:// or https://: " + url);
+    bool topics = false;
+    for (const auto &url : o.urls) {
+        if (url == "-") continue;
+        if (names_topics(url)) {
+            if (!valid_topic_list(url))
+                return Status::invalid_argument("\"" + url + "\" is neither a URL (http:// or https://) nor " +
+                                                "TOPIC[,TOPIC...] ([A-Za-z0-9_.:@~-], 1 to 128 characters)");
+            topics = true;
+        } else if (!is_http_url(url)) {
+            return Status::invalid_argument("URL must start with http:// or https://: " + url);
+        }
+    }
+    if (topics)
+        if (Status s = check_server_url(server_url(o.server, o.env_server)); !s) return s;
     if (!o.decode.empty() && o.decode != "base64")
         return Status::invalid_argument("--decode knows base64 only, not \"" + o.decode + "\"");
     if (!o.decode.empty() && f.kind() != Formatter::Kind::data)
@@ -115,73 +148,86 @@ bool write_all(int fd, std::string_view bytes, const volatile std::sig_atomic_t 
 
 void bind_tail_options(CLI::App &app, TailOptions &o) {
     set_help(app, "sse-tail", "sse-tail: follow Server-Sent Events streams and print their events", "",
-             {"sse-tail http://127.0.0.1:8080/events/news",
-              "sse-tail -n 1 -m '^done$' -W 60 http://127.0.0.1:8080/events/jobs",
+             {"sse-tail news", "sse-tail -n 1 -m '^done$' -W 60 --from-start jobs",
               "sse-tail --json @req.json --until '[DONE]' https://api.example/v1/chat",
-              "sse-tail -f json http://127.0.0.1:8080/events/a http://127.0.0.1:8080/events/b",
-              "sse-tail -f '{event}: {data}' -e price http://127.0.0.1:8080/events/prices"},
+              "sse-tail -f '{event}: {data}' -e price prices"},
              "See sse-tail(1).");
-    app.add_option("URL", o.urls, "Event-stream URL(s) to follow (http or https); - reads stdin");
-    app.add_option("--input", o.input, "Read a saved event stream from FILE (- = stdin), to its end")
-        ->type_name("FILE");
-    app.add_flag("--from-start", o.from_start,
-                 "ssed: replay the topic's kept history first, no gap notice (?since=start)");
-    // One value per -H or -e: the URL after them is not taken for a second one (the URL is
-    // optional, with --input).
-    app.add_option("-H,--header", o.headers, "Extra request header, or @FILE of them read at each connect; repeatable")
+    app.add_option("URL", o.urls,
+                   "Stream URL(s) (http, https), TOPIC[,TOPIC...] of --server, or - for stdin");
+
+    // Repeatable options take one value each: otherwise CLI11 would hand them the URLs that
+    // follow (the URL is optional, with --input, so nothing stops it).
+    auto *from = app.add_option_group("Server and request");
+    add_server_option(*from, o.server, o.env_server, "for TOPIC arguments");
+    add_token_option(*from, o.token, "for ssed's --subscribe-token");
+    from->add_option("-H,--header", o.headers, "Extra request header, or @FILE of them read at each connect")
         ->type_name("'NAME: VALUE'")
         ->allow_extra_args(false);
-    app.add_option("-X,--request", o.method, "HTTP method (default GET, or POST with a body)")->type_name("METHOD");
-    app.add_option("-d,--data", o.data, "Request body as curl -d sends it (@FILE, @- for stdin); implies POST")
+    from->add_option("-X,--request", o.method, "HTTP method (default GET, or POST with a body)")->type_name("METHOD");
+    from->add_option("-d,--data", o.data, "Request body as curl -d sends it (@FILE, @- for stdin); implies POST")
         ->type_name("DATA")
         ->allow_extra_args(false);
-    app.add_option("--json", o.json, "JSON request body (@FILE, @- for stdin); implies POST")
+    from->add_option("--json", o.json, "JSON request body (@FILE, @- for stdin); implies POST")
         ->type_name("DATA")
         ->allow_extra_args(false);
-    app.add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
+    from->add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
+    auto *http2 = from->add_flag("--http2", o.http2, "HTTP/2 over TLS (ALPN); URLs share a connection");
+    from->add_flag("--http2-prior-knowledge", o.http2_prior_knowledge, "HTTP/2 from the start, also on http:// (h2c)")
+        ->excludes(http2);
+    from->add_option("--input", o.input, "Read a saved event stream from FILE (- = stdin), to its end")
+        ->type_name("FILE");
+
+    auto *resume = app.add_option_group("Resume and reconnect");
+    resume->add_option("--last-event-id", o.last_event_id, "Start from this event ID (sent as Last-Event-ID)")
         ->type_name("ID");
-    app.add_option("--retry", o.retry_ms, "Reconnection time before the server sets one (default 3000)")
+    resume->add_flag("--from-start", o.from_start,
+                     "ssed: replay the topic's kept history first, no gap notice (?since=start)");
+    resume->add_option("--state", o.state, "Keep each URL's last event ID in FILE; resume from it at start")
+        ->type_name("FILE");
+    resume->add_option("--retry", o.retry_ms, "Reconnection time before the server sets one (default 3000)")
         ->type_name("MS")
         ->check(whole_number(0));
     auto *no_reconnect =
-        app.add_flag("--no-reconnect", o.no_reconnect, "Exit at the end of the stream instead of reconnecting");
-    app.add_flag("--reconnect", o.reconnect, "Reconnect even with a body, sending it again (with Last-Event-ID)")
+        resume->add_flag("--no-reconnect", o.no_reconnect, "Exit at the end of the stream instead of reconnecting");
+    resume->add_flag("--reconnect", o.reconnect, "Reconnect even with a body, sending it again (with Last-Event-ID)")
         ->excludes(no_reconnect);
-    app.add_option("--idle-timeout", o.idle_timeout_s,
-                   "Reconnect after this long without a byte (default 45, 0 = off)")
+    resume->add_option("--idle-timeout", o.idle_timeout_s,
+                       "Reconnect after this long without a byte (default 45, 0 = off)")
         ->type_name("SECONDS")
         ->check(seconds_at_least(true));
-    app.add_option("-f,--format", o.format, "data (default), raw, json, or a template like '{event}: {data}'")
+
+    auto *output = app.add_option_group("Output");
+    output->add_option("-f,--format", o.format, "data (default), raw, json, or a template like '{event}: {data}'")
         ->type_name("FORMAT");
-    app.add_option("-n,--count", o.count, "Exit 0 after N events (that passed -e/-m)")
-        ->type_name("N")
-        ->check(whole_number(1));
-    app.add_option("-W,--timeout", o.timeout_s, "Give up after this long (exit 1)")
-        ->type_name("SECONDS")
-        ->check(seconds_at_least(false));
-    app.add_option("-e,--event", o.events, "Only events of this type, repeatable")
+    output->add_option("--decode", o.decode, "Write each event's data decoded (base64), bytes only")
+        ->type_name("base64");
+    output->add_option("--exec", o.exec, "Run CMD with sh -c per event, the event on its stdin, instead of printing")
+        ->type_name("CMD");
+
+    auto *until = app.add_option_group("Filter and stop");
+    until->add_option("-e,--event", o.events, "Only events of this type, repeatable")
         ->type_name("NAME")
         ->allow_extra_args(false);
-    app.add_option("-m,--match", o.match, "Exit 0 on the first event whose data matches (POSIX ERE)")
+    until->add_option("-m,--match", o.match, "Exit 0 on the first event whose data matches (POSIX ERE)")
         ->type_name("REGEX");
-    app.add_option("--until", o.until, "Exit 0 at the first event whose data is exactly DATA, not printing it")
+    until->add_option("-n,--count", o.count, "Exit 0 after N events (that passed -e/-m)")
+        ->type_name("N")
+        ->check(whole_number(1));
+    until->add_option("--until", o.until, "Exit 0 at the first event whose data is exactly DATA, not printing it")
         ->type_name("DATA");
-    app.add_option("--exec", o.exec, "Run CMD with sh -c per event, the event on its stdin, instead of printing")
-        ->type_name("CMD");
-    app.add_option("--state", o.state, "Keep each URL's last event ID in FILE; resume from it at start")
-        ->type_name("FILE");
+    until->add_option("-W,--timeout", o.timeout_s, "Give up after this long (exit 1)")
+        ->type_name("SECONDS")
+        ->check(seconds_at_least(false));
+
     auto *quiet = app.add_flag("-q,--quiet", o.quiet, "Print errors only");
-    app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr")->excludes(quiet);
-    app.add_flag("-k,--insecure", o.insecure, "Do not verify TLS certificates");
-    auto *http2 = app.add_flag("--http2", o.http2, "HTTP/2 over TLS (ALPN); URLs share a connection");
-    app.add_flag("--http2-prior-knowledge", o.http2_prior_knowledge, "HTTP/2 from the start, also on http:// (h2c)")
-        ->excludes(http2);
-    app.add_option("--decode", o.decode, "Write each event's data decoded (base64), bytes only")
-        ->type_name("base64");
+    app.add_flag("-v,--verbose", o.verbose, "Log connects and reconnects to stderr; -vv: debugging detail too")
+        ->excludes(quiet);
 }
 
 Logger::Level TailOptions::log_level() const {
-    return quiet ? Logger::Level::quiet : verbose ? Logger::Level::info : Logger::Level::warn;
+    if (quiet) return Logger::Level::quiet;
+    if (verbose >= 2) return Logger::Level::debug;
+    return verbose == 1 ? Logger::Level::info : Logger::Level::warn;
 }
 
 Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {
@@ -202,8 +248,11 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
     const std::uint64_t limit = opts.count.value_or(opts.match ? 1 : 0);
 
     StreamOptions so;
-    so.urls = opts.urls;
+    so.urls = stream_urls(opts);
     so.headers = opts.headers;
+    // As in curl, an Authorization given with -H wins over the one --token makes.
+    if (!opts.token.empty() && !sets_header(opts.headers, "authorization"))
+        so.headers.push_back("Authorization: Bearer " + opts.token);
     if (std::string problem; RequestHeaders(opts.headers).read(problem), !problem.empty()) {
         log.error(problem);
         return Exit::usage;
