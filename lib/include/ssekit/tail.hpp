@@ -1,7 +1,9 @@
 // A note on sse-tail.
 //
 // sse-tail follows one or more event streams (SseClient) and prints each event in the chosen
-// format (Formatter), one write(2) per event so a reader sees whole events at once. For
+// format (Formatter). Events are written whole, in bursts: what one round of reads brought is
+// formatted into one buffer and written with one write(2) before sse-tail waits for more, so a
+// reader never sees half an event and a lone event is never held back. For
 // scripts it stops on its own: after --count events, on the first event matching --match
 // (POSIX extended regex over the data, compiled once; regexec does not recurse, so a 10 MiB
 // line is safe), at the first event whose data is exactly --until (not printed; any type:
@@ -9,8 +11,9 @@
 // expires (exit 1). -e filters by event type before --count and --match look. A request
 // with a body (tail/request.hpp) is not sent again when its stream ends, unless --reconnect.
 // --exec runs a command per event instead of printing it (tail/event_command.hpp); --state
-// keeps each URL's last event ID in a file and resumes from it (tail/state_file.hpp). A closed stdout (`sse-tail URL | head -1`) ends the run quietly with
-// status 0; another write error is Exit::io. Exit codes: see exit.hpp and sse-tail(1).
+// keeps each URL's last event ID in a file and resumes from it (tail/state_file.hpp). A
+// closed stdout (`sse-tail URL | head -1`) ends the run quietly with status 0; another write
+// error is Exit::io. Exit codes: see exit.hpp and sse-tail(1).
 //
 // The URL `-` (or --input FILE) reads an event stream from stdin or a file instead, with the
 // same parser, outputs and stop conditions, and exits 0 at its end (tail/file_source.hpp).

@@ -85,13 +85,23 @@ std::vector<std::string> stream_urls(const TailOptions &o) {
     return urls;
 }
 
+namespace {
+
+// The output rules of --format and --match, compiled: the one place that reads them, both to
+// check the options and to run.
+Status compile_output(const TailOptions &o, Formatter &f, Regex &re) {
+    if (Status s = Formatter::parse(o.format, f); !s) return s;
+    if (o.match)
+        if (Status s = re.compile(*o.match); !s) return Status::invalid_argument("--match: " + s.message());
+    return Status::ok();
+}
+
+}  // namespace
+
 Status check_tail_options(const TailOptions &o) {
     Formatter f;
-    if (Status s = Formatter::parse(o.format, f); !s) return s;
-    if (o.match) {
-        Regex re;
-        if (Status s = re.compile(*o.match); !s) return Status::invalid_argument("--match: " + s.message());
-    }
+    Regex re;
+    if (Status s = compile_output(o, f, re); !s) return s;
     if (o.urls.empty() && o.input.empty())
         return Status::invalid_argument("URL is required");
     if (!o.input.empty() && !o.urls.empty())
@@ -232,18 +242,12 @@ Logger::Level TailOptions::log_level() const {
 
 Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const volatile std::sig_atomic_t &stop) {
     Formatter formatter;
-    if (Status s = Formatter::parse(opts.format, formatter); !s) {
+    Regex re;
+    if (Status s = compile_output(opts, formatter, re); !s) {
         log.error(s.message());
         return Exit::usage;
     }
     formatter.set_json_url(opts.urls.size() > 1);
-    Regex re;
-    if (opts.match) {
-        if (Status s = re.compile(*opts.match); !s) {
-            log.error("--match: " + s.message());
-            return Exit::usage;
-        }
-    }
     // --match without --count stops at the first match.
     const std::uint64_t limit = opts.count.value_or(opts.match ? 1 : 0);
 
