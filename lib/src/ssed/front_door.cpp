@@ -301,8 +301,10 @@ void FrontDoor::Impl::set_accepting(bool on) {
 }
 
 void FrontDoor::Impl::accept_all() {
-    // Level-triggered: what is left after this turn is reported again.
-    for (int i = 0; i < 1024; ++i) {
+    // Until the queue is empty: a connection left in the kernel's accept queue while we answer
+    // others is how a connect storm overflows it (the client's ACK is dropped, and it waits a
+    // one-second retransmit). Answering can wait; accepting cannot.
+    for (;;) {
         if (conns.size() >= limits.max_connections) {
             set_accepting(false);  // the kernel's backlog holds the rest until one closes
             return;
