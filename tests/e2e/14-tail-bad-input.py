@@ -53,6 +53,18 @@ class BadInput(ProcTestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(out, (big + "\nsmall\n").encode())
 
+    def test_a_server_that_sends_without_end_is_cut_at_max_event_size(self):
+        # A 300 MB line, or 300 MB of data lines without a blank line: sse-tail stops at its
+        # bound (a protocol error, 76) instead of growing with them.
+        line = [status(), send(b"data: " + b"x" * (64 * 1024 * 1024)), hang()]
+        rc, out, err = self.tail(line, "--max-event-size", "1M", "--no-reconnect")
+        self.assertEqual((rc, out), (76, b""), err)
+        self.assertIn("a line is longer than 1048576 bytes", err)
+        lines = [status(), send(b"data: 0123456789abcdef\n" * (4 * 1024 * 1024)), hang()]
+        rc, out, err = self.tail(lines, "--max-event-size", "1M", "--no-reconnect")
+        self.assertEqual((rc, out), (76, b""), err)
+        self.assertIn("an event's data is larger than 1048576 bytes", err)
+
     def test_match_on_a_10_mib_line(self):
         big = "x" * (10 * 1024 * 1024) + " done"
         rc, out, err = self.tail([status(), send("data: small\n\ndata: " + big + "\n\n"), hang()],

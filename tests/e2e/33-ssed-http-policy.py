@@ -58,6 +58,16 @@ class Tokens(ProcTestCase):
         self.assertEqual(ssed.publish("t", "y", access_token="p-secret")[0], 200)
         self.assertEqual([e["data"] for e in ok.wait_events(2)], ["x", "y"])
 
+    def test_the_access_log_never_shows_a_token(self):
+        ssed = Ssed(self, "-v", "--subscribe-token", "s-secret", "--publish-token", "p-secret")
+        ok = ssed.subscribe("/events/t?access_token=s-secret")
+        self.addCleanup(ok.close)
+        ok.wait_text("retry:")
+        self.assertEqual(ssed.publish("t", "y", access_token="p-secret")[0], 200)
+        line = ssed.proc.wait_line(lambda l: "POST /events/t" in l, stream="err")
+        self.assertIn("access_token=REDACTED", line)
+        self.assertNotIn("secret", ssed.proc.stderr())
+
     def test_tokens_come_from_the_environment_too(self):
         ssed = Ssed(self, env={"SSED_PUBLISH_TOKEN": "from-env"})
         self.assertEqual(ssed.publish("t", "x")[0], 401)

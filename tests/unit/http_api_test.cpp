@@ -440,6 +440,15 @@ TEST(HttpApi, ASubscriberThatLeavesBeforeTheHandOffFreesItsSlot) {
     }
 }
 
+TEST(HttpApi, TheAccessLogNeverShowsAToken) {
+    EXPECT_EQ(redact_target("/events/a"), "/events/a");
+    EXPECT_EQ(redact_target("/events/a?access_token=s3cret"), "/events/a?access_token=REDACTED");
+    EXPECT_EQ(redact_target("/events/a?lastEventId=7&access_token=s3cret&x=1"),
+              "/events/a?lastEventId=7&access_token=REDACTED&x=1");
+    EXPECT_EQ(redact_target("/events/a?access_token"), "/events/a?access_token=REDACTED");
+    EXPECT_EQ(redact_target("/events/a?access_tokens=keep"), "/events/a?access_tokens=keep");
+}
+
 TEST(HttpApi, TokensCompareEqualOnlyWhenIdentical) {
     EXPECT_TRUE(tokens_equal("secret", "secret"));
     EXPECT_TRUE(tokens_equal("", ""));

@@ -264,6 +264,17 @@ TEST(Parser, MaxLineRefusesLongerLines) {
     EXPECT_EQ(s.code(), ssekit::Status::Code::too_large);
 }
 
+TEST(Parser, MaxSizeBoundsTheDataOfOneEventToo) {
+    // Many short data lines and no blank line: each line is fine, the event is not.
+    Parser p({}, 64);
+    EXPECT_TRUE(p.feed("data: 0123456789\ndata: 0123456789\n\n").is_ok());
+    ASSERT_NE(p.next(), nullptr);
+    ssekit::Status s = ssekit::Status::ok();
+    for (int i = 0; i < 10 && s.is_ok(); ++i) s = p.feed("data: 0123456789\n");
+    EXPECT_EQ(s.code(), ssekit::Status::Code::too_large);
+    EXPECT_NE(s.message().find("data is larger than 64 bytes"), std::string::npos) << s.message();
+}
+
 TEST(Parser, GarbageBytesNeverCrash) {
     std::string garbage;
     unsigned x = 12345;

@@ -20,8 +20,9 @@
 // Memory: one line buffer, one data buffer and the queue of dispatched events grow with the
 // input and are reused, so a steady stream allocates nothing per event: a dispatched event
 // swaps buffers with a spent one in the queue. The queue keeps as many events as the most one
-// feed() dispatched (bounded by the chunk size). Lines of many MiB work; `max_line`
-// (0 = unlimited) bounds them.
+// feed() dispatched (bounded by the chunk size). Lines of many MiB work; `max_size`
+// (0 = unlimited) bounds a line and the data of one event, so whatever a server sends, the
+// parser holds at most about that much.
 #pragma once
 
 #include <cstdint>
@@ -39,10 +40,10 @@ class Parser {
 public:
     // `last_event_id` seeds the last event ID buffer: a client that reconnects keeps the id it
     // had (as browsers do), so an event without `id:` on the new connection still carries it.
-    explicit Parser(std::string last_event_id = {}, std::size_t max_line = 0);
+    explicit Parser(std::string last_event_id = {}, std::size_t max_size = 0);
 
-    // Consumes a chunk. Returns an error only when a line exceeds max_line; the parser is
-    // then unusable.
+    // Consumes a chunk. Returns an error (too_large) only when a line or an event's data
+    // exceeds max_size; the parser is then unusable.
     Status feed(std::string_view chunk);
 
     // The stream ended: a pending unterminated block is discarded (spec), nothing dispatched.
@@ -70,6 +71,7 @@ private:
     void dispatch();
 
     Status feed_bytes(std::string_view bytes);
+    Status line_too_long() const;
 
     std::string line_;       // bytes of the current, unterminated line (raw, not yet decoded)
     std::string decoded_;    // scratch for UTF-8 decoding of one line, reused
@@ -83,7 +85,8 @@ private:
     std::size_t ready_head_ = 0;
     std::size_t ready_count_ = 0;
     std::optional<std::uint64_t> retry_;
-    std::size_t max_line_;
+    std::size_t max_size_;
+    bool data_too_large_ = false;  // the data of the event being built passed max_size_
     std::uint64_t bytes_fed_ = 0;
     std::uint8_t bom_matched_ = 0;  // bytes of the BOM seen at stream start (0..3)
     bool bom_done_ = false;

@@ -71,6 +71,9 @@ struct TailOptions {
     std::string decode;                     // --decode: "" or "base64"
     bool http2 = false;                     // --http2: HTTP/2 by ALPN over TLS
     bool http2_prior_knowledge = false;     // --http2-prior-knowledge: h2c on http://
+    // --max-event-size: the longest line and the most data of one event sse-tail holds; a
+    // stream that sends more ends with the protocol error (76), so memory stays bounded.
+    std::size_t max_event_size = std::size_t(16) << 20;
 
     // -q keeps errors only, -v adds connects and reconnects, -vv debugging detail (of which
     // there is none yet); warnings by default.

@@ -15,8 +15,8 @@ constexpr unsigned char kBom[3] = {0xEF, 0xBB, 0xBF};
 
 }  // namespace
 
-Parser::Parser(std::string last_event_id, std::size_t max_line)
-    : id_buffer_(last_event_id), last_event_id_(std::move(last_event_id)), max_line_(max_line) {}
+Parser::Parser(std::string last_event_id, std::size_t max_size)
+    : id_buffer_(last_event_id), last_event_id_(std::move(last_event_id)), max_size_(max_size) {}
 
 Status Parser::feed(std::string_view chunk) {
     bytes_fed_ += chunk.size();
@@ -50,6 +50,10 @@ size_t find_byte(std::string_view bytes, size_t from, size_t to, char c) {
 
 }  // namespace
 
+Status Parser::line_too_long() const {
+    return Status::too_large("a line is longer than " + std::to_string(max_size_) + " bytes");
+}
+
 Status Parser::feed_bytes(std::string_view bytes) {
     const size_t n = bytes.size();
     size_t i = 0;
@@ -68,22 +72,21 @@ Status Parser::feed_bytes(std::string_view bytes) {
         if (end == n) {
             // No line end in this chunk: keep the partial line for the next one.
             line_.append(bytes.substr(i));
-            if (max_line_ && line_.size() > max_line_)
-                return Status::too_large("line longer than " + std::to_string(max_line_) + " bytes");
+            if (max_size_ && line_.size() > max_size_) return line_too_long();
             return Status::ok();
         }
         if (line_.empty()) {
             // The whole line is inside this chunk: no copy.
-            if (max_line_ && end - i > max_line_)
-                return Status::too_large("line longer than " + std::to_string(max_line_) + " bytes");
+            if (max_size_ && end - i > max_size_) return line_too_long();
             process_line(bytes.substr(i, end - i));
         } else {
             line_.append(bytes.substr(i, end - i));
-            if (max_line_ && line_.size() > max_line_)
-                return Status::too_large("line longer than " + std::to_string(max_line_) + " bytes");
+            if (max_size_ && line_.size() > max_size_) return line_too_long();
             process_line(line_);
             line_.clear();
         }
+        if (data_too_large_)
+            return Status::too_large("an event's data is larger than " + std::to_string(max_size_) + " bytes");
         i = end + 1;
         if (bytes[end] == '\r') {
             if (i < n) {
@@ -126,6 +129,7 @@ void Parser::process_field(std::string_view name, std::string_view value) {
     } else if (name == "data") {
         data_.append(value);
         data_.push_back('\n');
+        if (max_size_ && data_.size() > max_size_) data_too_large_ = true;
     } else if (name == "id") {
         // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
         // to the field value. Otherwise, ignore the field."

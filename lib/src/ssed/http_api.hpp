@@ -40,6 +40,10 @@ void install_http_api(HttpServer &server, Bus &bus, const ApiOptions &opts, cons
 // The built-in HTML page served at GET / (self-contained: no external assets).
 std::string_view index_page_html();
 
+// `target` (path and query) as the access log writes it: an access_token parameter's value is
+// replaced by REDACTED, so a token a browser sent in the URL never reaches a log.
+std::string redact_target(std::string_view target);
+
 // Compares two secrets in time that depends only on their lengths.
 bool tokens_equal(std::string_view a, std::string_view b);
 

@@ -12,12 +12,13 @@
 namespace ssekit {
 
 SseClient::Result read_event_stream(int fd, const std::string &name, const std::string &last_event_id,
+                                    std::size_t max_event_size,
                                     std::optional<std::chrono::steady_clock::time_point> deadline,
                                     const SseClient::EventHandler &on_event, const SseClient::FlushHandler &on_flush,
                                     const volatile std::sig_atomic_t &stop) {
     using End = SseClient::End;
     using Clock = std::chrono::steady_clock;
-    Parser parser(last_event_id);
+    Parser parser(last_event_id, max_event_size);
     std::string buf(64 * 1024, '\0');
     for (;;) {
         if (stop) return {End::interrupted, Status::ok()};
@@ -40,7 +41,8 @@ SseClient::Result read_event_stream(int fd, const std::string &name, const std::
             parser.end_of_stream();
             return {End::finished, Status::ok()};
         }
-        (void)parser.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));  // no max_line: cannot fail
+        if (Status st = parser.feed(std::string_view(buf.data(), static_cast<std::size_t>(n))); !st)
+            return {End::finished, Status::protocol(name + ": " + st.message())};
         (void)parser.take_retry();
         bool delivered = false;
         while (auto e = parser.next()) {

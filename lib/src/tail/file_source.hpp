@@ -18,8 +18,10 @@
 namespace ssekit {
 
 // Reads `fd` (named `name` in messages and in the json format's "url") to its end. The parser
-// is seeded with `last_event_id`. A read error finishes with Status::io.
+// is seeded with `last_event_id`. A read error finishes with Status::io; a line or an event's
+// data over `max_event_size` (0 = no bound) with Status::protocol.
 SseClient::Result read_event_stream(int fd, const std::string &name, const std::string &last_event_id,
+                                    std::size_t max_event_size,
                                     std::optional<std::chrono::steady_clock::time_point> deadline,
                                     const SseClient::EventHandler &on_event, const SseClient::FlushHandler &on_flush,
                                     const volatile std::sig_atomic_t &stop);

@@ -284,7 +284,7 @@ struct SseClient::Impl {
     Status start(Stream &s) {
         s.easy.reset(curl_easy_init());
         if (!s.easy) return Status::internal("curl_easy_init failed");
-        s.parser.emplace(s.last_id);
+        s.parser.emplace(s.last_id, opts.max_event_size);
         s.last_byte = Clock::now();
         s.body_bytes = 0;
         s.status = 0;

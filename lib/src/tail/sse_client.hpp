@@ -56,6 +56,7 @@ enum class HttpVersion { http1_1, http2_tls, http2_prior_knowledge };
 
 struct StreamOptions {
     std::vector<std::string> urls;
+    std::size_t max_event_size = 0;            // a line or an event's data past it: protocol error
     std::vector<std::string> headers;          // -H values: "Name: value" or "@FILE"
     std::string method;                        // "": GET, or POST with a body
     std::optional<RequestBody> body;

@@ -209,6 +209,11 @@ void bind_tail_options(CLI::App &app, TailOptions &o) {
     auto *output = app.add_option_group("Output");
     output->add_option("-f,--format", o.format, "data (default), raw, json, or a template like '{event}: {data}'")
         ->type_name("FORMAT");
+    output->add_option("--max-event-size", o.max_event_size, "Longest line, and most data of one event, accepted")
+        ->type_name("SIZE")
+        ->capture_default_str()
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::PositiveNumber);
     output->add_option("--decode", o.decode, "Write each event's data decoded (base64), bytes only")
         ->type_name("base64");
     output->add_option("--exec", o.exec, "Run CMD with sh -c per event, the event on its stdin, instead of printing")
@@ -253,6 +258,7 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
 
     StreamOptions so;
     so.urls = stream_urls(opts);
+    so.max_event_size = opts.max_event_size;
     so.headers = opts.headers;
     // As in curl, an Authorization given with -H wins over the one --token makes.
     if (!opts.token.empty() && !sets_header(opts.headers, "authorization"))
@@ -382,10 +388,12 @@ Exit run_tail(const TailOptions &opts, int out_fd, const Logger &log, const vola
             }
             fd = file.get();
         }
-        r = read_event_stream(fd, input, opts.last_event_id, so.deadline, on_event, on_flush, stop);
+        r = read_event_stream(fd, input, opts.last_event_id, opts.max_event_size, so.deadline, on_event, on_flush,
+                              stop);
         if (r.end == SseClient::End::finished && !r.status) {
             log.error(r.status.message());
-            return Exit::no_input;
+            // Unreadable input is 66; input that breaks a limit (--max-event-size) is a protocol error.
+            return r.status.code() == Status::Code::io ? Exit::no_input : exit_for(r.status);
         }
     } else {
         SseClient client(std::move(so), log);
