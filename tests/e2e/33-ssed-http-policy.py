@@ -30,9 +30,13 @@ class Cors(ProcTestCase):
         status, h, _ = ssed.request("OPTIONS", "/events/t", headers={"Origin": "https://evil.example"})
         self.assertEqual(status, 204)
         self.assertFalse([k for k in h if k.startswith("access-control-")], h)
-        status, h, _ = ssed.publish("t", "x", headers={"Origin": "https://evil.example"})
-        self.assertEqual(status, 200)
+        # CORS shapes what a page may read, not what it may send: a simple cross-origin POST
+        # would publish anyway, so another origin's publish is refused outright (CSRF).
+        status, h, body = ssed.publish("t", "x", headers={"Origin": "https://evil.example"})
+        self.assertEqual(status, 403, body)
         self.assertNotIn("access-control-allow-origin", h)
+        self.assertEqual(ssed.metric("ssed_published_total"), 0)
+        self.assertEqual(ssed.publish("t", "x", headers={"Origin": "https://app.example"})[0], 200)
 
     def test_without_cors_origins_no_cors_headers_at_all(self):
         ssed = Ssed(self)

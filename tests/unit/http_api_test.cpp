@@ -320,6 +320,16 @@ TEST(HttpApi, CorsAnswersAllowedOriginsOnly) {
     EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "https://app.example");
 
     httplib::Headers other{{"Origin", "https://evil.example"}};
+    // A page from another origin may not publish (a simple POST is sent whatever CORS says).
+    r = c->Post("/events/t", other, "forged", "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403);
+    EXPECT_NE(r->body.find("may not publish"), std::string::npos) << r->body;
+    // ssed's own page, loaded from it, publishes from its own origin.
+    r = c->Post("/events/t", httplib::Headers{{"Origin", "http://127.0.0.1:" + std::to_string(ssed.port())}}, "mine",
+                "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
     r = c->Options("/events/t", other);
     ASSERT_TRUE(r);
     EXPECT_FALSE(r->has_header("Access-Control-Allow-Origin"));

@@ -127,6 +127,11 @@ private:
     std::size_t body_limit(const Request &req) const {
         return is_ndjson(req) ? opts_.max_batch_body : opts_.max_body;
     }
+    // The built-in page publishes from ssed's own origin: http://<the Host it was loaded from>.
+    static bool same_origin(const Request &req, const std::string &origin) {
+        std::string host = req.get_header_value("Host");
+        return !host.empty() && (origin == "http://" + host || origin == "https://" + host);
+    }
     bool origin_allowed(const std::string &origin) const {
         for (const auto &o : opts_.cors_origins)
             if (o == "*" || o == origin) return true;
@@ -221,7 +226,16 @@ void Api::install(HttpServer &server) {
 // Content-Length over the limit itself (413), and closes the connection after a refusal.
 bool Api::check_head(const Request &req, Response &res, std::size_t &limit) {
     limit = body_limit(req);
-    if (req.method == "POST" && req.path.rfind("/events/", 0) == 0 && !authorized(req, opts_.publish_token)) {
+    if (req.method != "POST" || req.path.rfind("/events/", 0) != 0) return true;
+    // CORS only decides what a page may read; a "simple" cross-origin POST is sent whatever
+    // it says. So a page from another origin may not publish at all (CSRF: any site a local
+    // user visits could otherwise feed a tokenless ssed on 127.0.0.1).
+    if (std::string origin = req.get_header_value("Origin"); !origin.empty() && !same_origin(req, origin) &&
+                                                            !origin_allowed(origin)) {
+        send_error(res, 403, "origin " + json_string(origin) + " may not publish (see --cors-origin)");
+        return false;
+    }
+    if (!authorized(req, opts_.publish_token)) {
         send_unauthorized(req, res);
         add_cors(req, res);
         return false;
