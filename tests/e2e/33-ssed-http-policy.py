@@ -1,6 +1,7 @@
 """ssed's HTTP policy: CORS allow-list and preflight, bearer tokens (flags or environment),
 and limits answered with clear 4xx/503 JSON errors."""
 import json
+import time
 import os
 import sys
 import unittest
@@ -79,6 +80,22 @@ class Tokens(ProcTestCase):
 
 
 class Limits(ProcTestCase):
+    def test_subscribes_that_name_topics_cannot_fill_the_topic_limit_for_good(self):
+        ssed = Ssed(self, "--max-topics", "5")
+        for _ in range(3):  # clients naming topics that never get an event, and leaving
+            s = ssed.subscribe("/events/a,b,c,d,e")
+            self.assertEqual(s.wait_status(), 200)
+            s.close()
+        deadline = time.monotonic() + 15
+        while ssed.metric("ssed_subscribers") != 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status, _, body = ssed.publish("fresh", "x")
+        self.assertEqual(status, 200, body)
+        self.assertGreaterEqual(ssed.metric("ssed_topics_reclaimed_total"), 5)
+        status, _, body = ssed.request("GET", "/events/" + ",".join(f"t{i}" for i in range(65)))
+        self.assertEqual(status, 400)
+        self.assertIn("--max-subscribe-topics", body)
+
     def test_bodies_over_max_body_get_413(self):
         ssed = Ssed(self, "--max-body", "1k")
         self.assertEqual(ssed.publish("t", "x" * 1024)[0], 200)

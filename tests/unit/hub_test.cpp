@@ -108,6 +108,57 @@ TEST(Hub, RefusesBadTopicsAndFieldsThatWouldBreakTheStream) {
     EXPECT_EQ(hub.stats().topics, 0u);
 }
 
+TEST(Hub, IdleTopicsAreReclaimedWhenTheTopicLimitIsReached) {
+    HubLimits limits = quiet();
+    limits.max_topics = 3;
+    limits.topic_ttl = std::chrono::hours(1);
+    Hub hub(limits, Logger("test"));
+    // Subscriptions that name topics and leave: the topics exist but hold nothing.
+    for (const char *t : {"a", "b", "c"}) {
+        auto s = hub.subscribe({t}, "");
+        ASSERT_TRUE(s.status) << s.status.message();
+        hub.cancel(s.ticket);
+    }
+    ASSERT_TRUE(wait_for([&] { return hub.stats().subscribers == 0; }));
+    EXPECT_EQ(hub.stats().topics, 3u);
+    // The limit is reached, but they are idle: a new topic gets in.
+    EXPECT_TRUE(pub(hub, "d").status);
+    EXPECT_EQ(hub.stats().topics_reclaimed, 3u);
+    EXPECT_EQ(hub.stats().topics, 1u);
+}
+
+TEST(Hub, ATopicWithASubscriberOrFreshHistoryIsKept) {
+    HubLimits limits = quiet();
+    limits.max_topics = 2;
+    limits.topic_ttl = std::chrono::hours(1);
+    Hub hub(limits, Logger("test"));
+    auto watched = hub.subscribe({"watched"}, "");
+    ASSERT_TRUE(watched.status);
+    ASSERT_TRUE(pub(hub, "busy").status);  // history newer than the TTL
+    PublishResult r = pub(hub, "new");
+    EXPECT_EQ(r.status.code(), Status::Code::unavailable);
+    EXPECT_NE(r.status.message().find("topic limit reached"), std::string::npos);
+    EXPECT_EQ(hub.stats().topics_reclaimed, 0u);
+    hub.cancel(watched.ticket);
+}
+
+TEST(Hub, AResumeIntoAReclaimedTopicIsToldOfTheGap) {
+    HubLimits limits = quiet();
+    limits.max_topics = 1;
+    limits.topic_ttl = std::chrono::milliseconds(0);  // any history counts as old
+    Hub hub(limits, Logger("test"));
+    PublishResult first = pub(hub, "a");
+    ASSERT_TRUE(pub(hub, "a").status);
+    ASSERT_TRUE(pub(hub, "b").status);  // reclaims "a" and its two events
+    ASSERT_TRUE(pub(hub, "a").status);  // "a" again, reclaiming "b"
+    auto s = hub.subscribe({"a"}, first.id);
+    ASSERT_TRUE(s.status) << s.status.message();
+    ASSERT_TRUE(s.gap);
+    EXPECT_EQ(s.gap->reason, Gap::Reason::evicted);
+    ASSERT_EQ(s.replay.size(), 1u);  // what "a" holds now
+    hub.cancel(s.ticket);
+}
+
 TEST(Hub, APublishWhileDeliveryIsBehindIsRefusedWithARetryHint) {
     // A bound of 0 deliveries: the hub counts itself behind from the start (the plumbing of
     // backpressure; how far behind is measured by scripts/bench.sh).

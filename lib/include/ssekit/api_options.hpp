@@ -19,6 +19,7 @@ struct ApiOptions {
     // Events in one NDJSON batch (413 past it). REQUIRES: at most HubLimits::max_inbox, so a
     // batch an idle hub can take is never refused as "overloaded".
     std::size_t max_batch_events = 10000;
+    std::size_t max_subscribe_topics = 64;  // topics one subscription may name (400 past it)
     std::uint64_t retry_ms = 3000;          // first `retry:` sent to every subscriber
     std::vector<std::string> cors_origins;  // exact origins, or "*" for any
     std::string publish_token;              // "" = publishing needs no token

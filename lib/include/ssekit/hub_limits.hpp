@@ -14,6 +14,10 @@ namespace ssekit {
 struct HubLimits {
     std::size_t history = 1000;                     // frames kept per topic for resume
     std::size_t max_topics = 10000;                 // topics that may exist at once
+    // A topic with no subscriber whose history is empty, or whose newest event is older than
+    // this, may be reclaimed when max_topics is reached (so subscribes naming topics that never
+    // get an event cannot fill the limit for good).
+    std::chrono::milliseconds topic_ttl{3600000};
     std::size_t max_subscribers = 100000;           // subscriber connections at once
     std::size_t max_backlog_bytes = 1 << 20;        // unsent bytes before a subscriber is dropped
     std::chrono::milliseconds heartbeat{15000};     // comment heartbeat interval (0 = off)

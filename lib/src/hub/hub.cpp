@@ -24,12 +24,14 @@ std::string_view to_string(Gap::Reason r) {
 namespace {
 
 struct Topic {
-    Topic(std::string n, std::size_t history) : name(std::move(n)), ring(history) {}
+    Topic(std::string n, std::size_t history, std::uint64_t evicted_upto)
+        : name(std::move(n)), ring(history, evicted_upto), last_active(std::chrono::steady_clock::now()) {}
     std::string name;
     TopicRing ring;
     TopicSlot slot;  // the streamer's view; stable address (Topic lives in a unique_ptr)
     std::uint64_t published = 0;
     std::string last_id;
+    std::chrono::steady_clock::time_point last_active;  // created, or last published to
     // Streams mode: the newest stream id published, and the newest one evicted from the ring.
     std::optional<StreamId> newest_stream_id;
     std::optional<StreamId> evicted_stream_id;
@@ -60,7 +62,7 @@ struct Hub::Impl {
         return it == topics.end() ? nullptr : it->second.get();
     }
     Topic *create_topic(std::string_view name) {
-        auto t = std::make_unique<Topic>(std::string(name), limits.history);
+        auto t = std::make_unique<Topic>(std::string(name), limits.history, reclaimed_upto);
         Topic *p = t.get();
         topics.emplace(p->name, std::move(t));
         return p;
@@ -68,6 +70,33 @@ struct Hub::Impl {
     // REQUIRES: mu held, the request checked, the topic existing or creatable. The frame is
     // posted through `combine`, which the caller ends after releasing mu.
     PublishResult publish_locked(PublishRequest &req, Streamer::Combine &combine);
+    // REQUIRES: mu held. Whether `fresh` more topics fit under max_topics, reclaiming idle ones
+    // (no subscriber; history empty or older than topic_ttl) when they do not.
+    bool room_for(std::size_t fresh) {
+        if (topics.size() + fresh <= limits.max_topics) return true;
+        reclaim_locked();
+        return topics.size() + fresh <= limits.max_topics;
+    }
+    void reclaim_locked() {
+        const auto now = std::chrono::steady_clock::now();
+        std::vector<std::string_view> idle;
+        for (const auto &[name, t] : topics)
+            if (t->slot.subscribers.load(std::memory_order_relaxed) == 0 &&
+                (t->ring.empty() || now - t->last_active >= limits.topic_ttl))
+                idle.push_back(name);
+        for (std::string_view name : idle) {
+            auto node = topics.extract(topics.find(name));
+            Topic &t = *node.mapped();
+            history_frames.fetch_sub(t.ring.size(), std::memory_order_relaxed);
+            history_bytes.fetch_sub(t.ring.bytes(), std::memory_order_relaxed);
+            if (!t.ring.empty()) reclaimed_upto = std::max(reclaimed_upto, t.ring.back()->seq);
+            // Freed by the streaming thread once the frames already posted for it are fanned out.
+            streamer.post_release(std::shared_ptr<Topic>(std::move(node.mapped())));
+        }
+        topics_reclaimed.fetch_add(idle.size(), std::memory_order_relaxed);
+        topic_count.store(topics.size(), std::memory_order_relaxed);
+    }
+
     // Whether the streaming thread is so far behind that `frames` more must wait (backpressure:
     // HubLimits::max_inbox, max_inbox_deliveries).
     bool behind(std::size_t frames = 1) const {
@@ -95,9 +124,13 @@ struct Hub::Impl {
     std::unordered_map<std::string, std::unique_ptr<Topic>, StringHash, std::equal_to<>> topics;
     std::uint64_t next_seq = 1;
     std::uint64_t next_ticket = 1;
+    // The newest seq a reclaimed topic held: a topic created later treats everything up to it
+    // as evicted, so a client resuming from before it is told of a gap, never misses silently.
+    std::uint64_t reclaimed_upto = 0;
     bool draining = false;
 
     std::atomic<std::uint64_t> published{0};
+    std::atomic<std::uint64_t> topics_reclaimed{0};
     std::atomic<std::size_t> topic_count{0};
     std::atomic<std::size_t> history_frames{0};
     std::atomic<std::size_t> history_bytes{0};
@@ -147,6 +180,7 @@ PublishResult Hub::Impl::publish_locked(PublishRequest &req, Streamer::Combine &
     history_bytes.fetch_add(t->ring.bytes() - bytes_before, std::memory_order_relaxed);
     ++t->published;
     t->last_id = e.id;
+    t->last_active = std::chrono::steady_clock::now();
     published.fetch_add(1, std::memory_order_relaxed);
     PublishResult r{Status::ok(), std::move(e.id), seq, t->slot.subscribers.load(std::memory_order_relaxed)};
     streamer.post_frame(t->slot, std::move(f), combine);
@@ -164,7 +198,7 @@ PublishResult Hub::publish(PublishRequest req) {
     Streamer::Combine combine(impl_->streamer);
     std::lock_guard lock(impl_->mu);
     if (impl_->behind()) return impl_->busy();
-    if (!impl_->find_topic(req.topic) && impl_->topics.size() >= impl_->limits.max_topics)
+    if (!impl_->find_topic(req.topic) && !impl_->room_for(1))
         return PublishResult{Status::unavailable("topic limit reached (" + std::to_string(impl_->limits.max_topics) +
                                                  ")"),
                              {}, 0, 0};
@@ -192,7 +226,7 @@ std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, 
         std::string_view name = reqs[i].topic;
         if (impl_->find_topic(name) || std::find(fresh.begin(), fresh.end(), name) != fresh.end()) continue;
         fresh.push_back(name);
-        if (impl_->topics.size() + fresh.size() > impl_->limits.max_topics)
+        if (!impl_->room_for(fresh.size()))
             return fail(i, Status::unavailable("topic limit reached (" + std::to_string(impl_->limits.max_topics) + ")"));
     }
     for (auto &r : reqs) results.push_back(impl_->publish_locked(r, combine));
@@ -204,10 +238,15 @@ Status Hub::Impl::admit_locked(const std::vector<std::string_view> &names, std::
     if (draining) return Status::unavailable("shutting down");
     if (streamer.subscribers() >= limits.max_subscribers)
         return Status::unavailable("subscriber limit reached (" + std::to_string(limits.max_subscribers) + ")");
-    std::size_t fresh = 0;
-    for (auto n : names)
-        if (!find_topic(n)) ++fresh;
-    if (fresh > 0 && topics.size() + fresh > limits.max_topics)
+    auto count_fresh = [&] {
+        std::size_t n = 0;
+        for (auto name : names)
+            if (!find_topic(name)) ++n;
+        return n;
+    };
+    std::size_t fresh = count_fresh();
+    // room_for() may reclaim some of `names` themselves (idle), so count again after it.
+    if (fresh > 0 && (!room_for(fresh) || topics.size() + count_fresh() > limits.max_topics))
         return Status::unavailable("topic limit reached (" + std::to_string(limits.max_topics) + ")");
     out.clear();
     for (auto n : names) {
@@ -341,6 +380,7 @@ HubStats Hub::stats() const {
     s.subscribers = impl_->streamer.subscribers();
     s.topics = impl_->topic_count.load(std::memory_order_relaxed);
     s.published = impl_->published.load(std::memory_order_relaxed);
+    s.topics_reclaimed = impl_->topics_reclaimed.load(std::memory_order_relaxed);
     s.delivered = impl_->streamer.delivered();
     s.slow_consumers_dropped = impl_->streamer.slow_consumers_dropped();
     s.history_frames = impl_->history_frames.load(std::memory_order_relaxed);
@@ -368,6 +408,9 @@ std::vector<Metric> Hub::metrics() const {
     return {
         {"ssed_subscribers", "gauge", "Subscriber connections open now.", s.subscribers},
         {"ssed_topics", "gauge", "Topics that exist now.", s.topics},
+        {"ssed_topics_reclaimed_total", "counter",
+         "Idle topics removed to make room under --max-topics (no subscriber; no history newer than --topic-ttl).",
+         s.topics_reclaimed},
         {"ssed_published_total", "counter", "Events published since start.", s.published},
         {"ssed_delivered_total", "counter", "Events written to subscribers since start.", s.delivered},
         {"ssed_slow_consumers_dropped_total", "counter",

@@ -46,8 +46,13 @@
 // subscribe_after() replays, per topic, the retained frames after a given stream id; the
 // Redis bridge reads what comes before that from Redis (redis_bridge.hpp).
 //
-// Topics are created by the first publish or subscribe that names them and live as long as
-// the hub (max_topics bounds them).
+// Topics are created by the first publish or subscribe that names them. When max_topics is
+// reached, topics with no subscriber whose history is empty or older than topic_ttl are
+// reclaimed to make room (counted in HubStats::topics_reclaimed); a topic created after a
+// reclaim treats frames up to the newest reclaimed seq as evicted, so a client that resumes
+// from before it gets Gap{evicted} (possibly for a topic that never lost anything: a notice,
+// never a silent loss). The streamer frees a reclaimed topic's slot only after the frames
+// already posted for it (Streamer::post_release).
 //
 // Thread safety: all public members may be called from any thread.
 #pragma once
@@ -76,6 +81,7 @@ struct HubStats {
     std::size_t subscribers = 0;
     std::size_t topics = 0;
     std::uint64_t published = 0;
+    std::uint64_t topics_reclaimed = 0;   // idle topics removed to make room (see the note)
     std::uint64_t delivered = 0;          // frames written (or queued) to subscribers
     std::uint64_t slow_consumers_dropped = 0;
     std::size_t history_frames = 0;

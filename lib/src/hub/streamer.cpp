@@ -64,7 +64,7 @@ struct StreamSubscriber {
 namespace {
 
 struct Command {
-    enum class Kind : std::uint8_t { frame, join, activate, cancel, drain, close_all, stop };
+    enum class Kind : std::uint8_t { frame, join, activate, cancel, drain, close_all, stop, release };
     explicit Command(Kind k) : kind(k) {}
     Kind kind;
     std::uint32_t deliveries = 0;  // frame only: the topic's subscribers when it was posted
@@ -74,6 +74,7 @@ struct Command {
     int fd = -1;
     std::unique_ptr<std::vector<TopicSlot *>> topics;  // join only; keeps frame commands small
     std::chrono::milliseconds base{0}, jitter{0};     // drain only
+    std::shared_ptr<void> released;                   // release only: freed once it has run
 };
 
 }  // namespace
@@ -315,6 +316,9 @@ void Streamer::Impl::run_command(Command &c) {
     }
     case Command::Kind::stop:
         stop_ = true;
+        break;
+    case Command::Kind::release:
+        c.released.reset();  // every earlier command (frames naming its slot) has run
         break;
     }
 }
@@ -672,5 +676,11 @@ void Streamer::post_drain(std::chrono::milliseconds base, std::chrono::milliseco
 }
 
 void Streamer::post_close_all() { impl_->post(Command(Command::Kind::close_all)); }
+
+void Streamer::post_release(std::shared_ptr<void> owner) {
+    Command c(Command::Kind::release);
+    c.released = std::move(owner);
+    impl_->post(std::move(c));
+}
 
 }  // namespace ssekit

@@ -114,6 +114,9 @@ public:
     void post_drain(std::chrono::milliseconds base, std::chrono::milliseconds jitter);
     // Closes every subscriber now, sent or not.
     void post_close_all();
+    // Frees `owner` (a TopicSlot's owner the hub no longer uses) after every command posted
+    // before this one has run, so no frame in the inbox outlives the slot it names.
+    void post_release(std::shared_ptr<void> owner);
 
     std::size_t subscribers() const { return subscribers_.load(std::memory_order_relaxed); }
     std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }

@@ -25,7 +25,11 @@ namespace ssekit {
 
 class TopicRing {
 public:
-    explicit TopicRing(std::size_t capacity) : capacity_(capacity) {}
+    // `evicted_upto`: what counts as evicted from the start (a topic created again after the
+    // hub reclaimed topics: frames up to that seq may have been in one, so a resume from before
+    // it must report a gap; see hub.hpp).
+    explicit TopicRing(std::size_t capacity, std::uint64_t evicted_upto = 0)
+        : capacity_(capacity), evicted_upto_(evicted_upto) {}
 
     // Appends `f` (REQUIRES: f->seq greater than every seq pushed before), evicting the oldest
     // frame when full. `index_id`: make f->id findable by find_id() (publisher-given ids).

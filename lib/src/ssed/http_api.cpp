@@ -275,6 +275,9 @@ void Api::subscribe(const Request &req, Response &res, std::string_view path_top
         if (Status s = check_topic(t); !s) return send_error(res, 400, s.message());
         if (std::find(unique.begin(), unique.end(), t) == unique.end()) unique.push_back(std::move(t));
     }
+    if (unique.size() > opts_.max_subscribe_topics)
+        return send_error(res, 400, "more than " + std::to_string(opts_.max_subscribe_topics) +
+                                        " topics in one subscription (--max-subscribe-topics)");
     if (!authorized(req, opts_.subscribe_token)) return send_unauthorized(req, res);
 
     // Browsers cannot set headers on their first connect, so the query may carry the id.

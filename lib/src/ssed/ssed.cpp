@@ -104,6 +104,14 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
         ->capture_default_str()
         ->transform(sizes);
 
+    lim->add_option("--max-subscribe-topics", o.api.max_subscribe_topics, "Topics one subscription may name (400 past it)")
+        ->envname("SSED_MAX_SUBSCRIBE_TOPICS")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+    add_seconds_option(*lim, "--topic-ttl", o.limits.topic_ttl,
+                       "Seconds after its last event an unwatched topic may be reclaimed")
+        ->envname("SSED_TOPIC_TTL")
+        ->check(CLI::Range(0.0, 31536000.0));
     lim->add_option("--max-batch-events", o.api.max_batch_events, "Events in one NDJSON batch (413 past it)")
         ->envname("SSED_MAX_BATCH_EVENTS")
         ->capture_default_str()
