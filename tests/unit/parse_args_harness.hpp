@@ -35,6 +35,13 @@ Parsed<Options> parse_with(const std::string &program, void (*bind)(CLI::App &, 
     return p;
 }
 
+// The args of a case, for a failure message.
+inline std::string joined(const std::vector<std::string> &args) {
+    std::string s;
+    for (const auto &a : args) s += a + " ";
+    return s;
+}
+
 // Sets an environment variable for the scope of a test, and restores what was there.
 class ScopedEnv {
 public:

@@ -9,6 +9,7 @@
 using ssekit::Exit;
 using ssekit::RedisMode;
 using ssekit::SsedOptions;
+using test_support::joined;
 using test_support::ScopedEnv;
 
 namespace {
@@ -16,12 +17,6 @@ namespace {
 test_support::Parsed<SsedOptions> parse(std::vector<std::string> args) {
     return test_support::parse_with<SsedOptions>("ssed", ssekit::bind_ssed_options, ssekit::check_ssed_options,
                                                  std::move(args));
-}
-
-std::string joined(const std::vector<std::string> &args) {
-    std::string s;
-    for (const auto &a : args) s += a + " ";
-    return s;
 }
 
 }  // namespace

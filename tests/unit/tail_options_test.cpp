@@ -149,9 +149,7 @@ TEST(TailOptions, UsageErrorsExit64) {
     };
     for (const auto &args : bad) {
         auto p = parse(args);
-        std::string joined;
-        for (const auto &a : args) joined += a + " ";
-        EXPECT_EQ(p.exit, Exit::usage) << joined;
+        EXPECT_EQ(p.exit, Exit::usage) << test_support::joined(args);
         EXPECT_TRUE(p.err.starts_with("sse-tail: error: ")) << p.err;
         EXPECT_TRUE(p.err.ends_with(" (see sse-tail --help)\n")) << p.err;
     }
