@@ -259,7 +259,7 @@ for name, label in (("http", "file piped in"), ("seq", "seq N | sse-pub")):
                  "met" if os_ and all(o == "ok" for o in os_) else "NOT MET"))
 for name, label in (("http", "file piped in"), ("seq", "seq N | sse-pub")):
     xs = vals.get(name + ".retries", [])
-    rows.append((f"  503 'hub overloaded' back-offs of sse-pub, {label} (per round)", "/".join(xs) or "n/a",
+    rows.append((f"  503 (hub busy: backpressure) back-offs of sse-pub, {label} (per round)", "/".join(xs) or "n/a",
                  "", "", "info", ""))
 rows.append(("subscribers ssed dropped as slow consumers (--max-backlog), all runs",
              vals.get("ssed.dropped", ["n/a"])[0], "", "", "0", "met" if vals.get("ssed.dropped") == ["0"] else "NOT MET"))
