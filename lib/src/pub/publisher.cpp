@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/curl_handles.hpp"
 #include "base/duration.hpp"
 #include "base/excerpt.hpp"
 #include "base/json.hpp"
@@ -19,16 +20,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // HTTP sink (libcurl)
-
-struct CurlFree {
-    void operator()(CURL *c) const { curl_easy_cleanup(c); }
-};
-struct SlistFree {
-    void operator()(curl_slist *l) const { curl_slist_free_all(l); }
-};
-struct CurlStringFree {
-    void operator()(char *p) const { curl_free(p); }
-};
 
 size_t collect(char *ptr, size_t size, size_t n, void *user) {
     static_cast<std::string *>(user)->append(ptr, size * n);
@@ -94,7 +85,7 @@ private:
     }
 
     std::string escape(std::string_view s) {
-        std::unique_ptr<char, CurlStringFree> e(curl_easy_escape(curl_.get(), s.data(), static_cast<int>(s.size())));
+        CurlStringPtr e(curl_easy_escape(curl_.get(), s.data(), static_cast<int>(s.size())));
         return e ? std::string(e.get()) : std::string();
     }
 
@@ -155,7 +146,7 @@ private:
 
     Status perform(const std::string &url, const std::string &body, const char *ctype, long &code, std::string &reply) {
         CURL *c = curl_.get();
-        std::unique_ptr<curl_slist, SlistFree> headers;
+        CurlSlistPtr headers;
         auto add = [&](const std::string &h) { headers.reset(curl_slist_append(headers.release(), h.c_str())); };
         add(std::string("Content-Type: ") + ctype);
         add("Expect:");  // no 100-continue round trip for larger bodies
@@ -217,7 +208,7 @@ private:
 
     HttpSinkOptions o_;
     Logger log_;
-    std::unique_ptr<CURL, CurlFree> curl_;
+    CurlEasyPtr curl_;
     bool reached_ = false;                                  // an HTTP answer came back
     std::optional<std::chrono::milliseconds> retry_after_;  // of the last answer, a 503
     std::string content_type_;                              // of the last answer

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/curl_handles.hpp"
 #include "base/duration.hpp"
 #include "base/excerpt.hpp"
 #include "ssekit/parser.hpp"
@@ -27,18 +28,6 @@ constexpr std::size_t kErrorExcerptBytes = 300;
 // input is parsed, at most, before its events are flushed (see Impl::flush).
 constexpr long kReceiveBuffer = 256 * 1024;
 
-struct EasyDeleter {
-    void operator()(CURL *e) const { curl_easy_cleanup(e); }
-};
-struct MultiDeleter {
-    void operator()(CURLM *m) const { curl_multi_cleanup(m); }
-};
-struct SlistDeleter {
-    void operator()(curl_slist *l) const { curl_slist_free_all(l); }
-};
-using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
-using MultiPtr = std::unique_ptr<CURLM, MultiDeleter>;
-using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -60,23 +49,18 @@ std::string mime_essence(std::string_view content_type) {
 
 std::string header_name(std::string_view header) { return lower(trim(header.substr(0, header.find(':')))); }
 
-struct UrlDeleter {
-    void operator()(CURLU *u) const { curl_url_cleanup(u); }
-};
-
 // `url` with `param` ("name=value") appended to its query by libcurl's own URL parser, so an
 // existing query or a fragment stays right. Unchanged when libcurl cannot parse it: the
 // request then reports the bad URL.
 std::string with_query_param(const std::string &url, const char *param) {
-    std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+    CurlUrlPtr u(curl_url());
     if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK ||
         curl_url_set(u.get(), CURLUPART_QUERY, param, CURLU_APPENDQUERY) != CURLUE_OK)
         return url;
-    char *out = nullptr;
-    if (curl_url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK || !out) return url;
-    std::string result(out);
-    curl_free(out);
-    return result;
+    char *raw = nullptr;
+    if (curl_url_get(u.get(), CURLUPART_URL, &raw, 0) != CURLUE_OK || !raw) return url;
+    CurlStringPtr out(raw);
+    return std::string(out.get());
 }
 
 long curl_http_version(HttpVersion v) {
@@ -114,8 +98,8 @@ struct SseClient::Impl {
         Clock::time_point reconnect_at{};
         Status outcome;  // for done: ok (ended, 204) or the failure
 
-        EasyPtr easy;
-        SlistPtr request_headers;
+        CurlEasyPtr easy;
+        CurlSlistPtr request_headers;
         std::optional<Parser> parser;
         Clock::time_point last_byte{};
         std::uint64_t body_bytes = 0;
@@ -140,7 +124,7 @@ struct SseClient::Impl {
     StreamOptions opts;
     Logger log;
     RequestHeaders headers;
-    MultiPtr multi;
+    CurlMultiPtr multi;
     std::vector<std::unique_ptr<Stream>> streams;
     const EventHandler *on_event = nullptr;
     const FlushHandler *on_flush = nullptr;
