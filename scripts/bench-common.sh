@@ -1,6 +1,10 @@
-# Shared by scripts/bench.sh and scripts/bench-pub.sh (sourced, not run): the temp dir, the
-# list of PIDs a benchmark started and stops on exit (and only those), the priority raise, and
-# a free loopback port. REQUIRES: `say` defined and $1 the temp dir's name prefix.
+# Shared by scripts/bench.sh, bench-pub.sh and bench-tail.sh (sourced, not run): the temp dir,
+# the list of PIDs a benchmark started and stops on exit (and only those), the priority raise,
+# a free loopback port, and SSEKIT_BENCH_LIB for their Python parts (bench_table.py).
+# REQUIRES: `say` defined and $1 the temp dir's name prefix.
+
+SSEKIT_BENCH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export SSEKIT_BENCH_LIB
 
 # Raise this shell's priority once; the servers and load generators inherit it.
 bench_nice=${SSEKIT_BENCH_NICE-$([ "$(id -u)" = 0 ] && echo -10)}

@@ -202,6 +202,9 @@ record 0 ssed.dropped $((${dropped1:-0} - ${dropped0:-0}))
 # ---- table ---------------------------------------------------------------------------------
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 python3 - "$results" "$n" "$rounds" "$commit" "$(nproc)" "$(uname -r)" "${#envelope}" "${#data_msg}" <<'EOF'
+import os, sys
+sys.path.insert(0, os.environ["SSEKIT_BENCH_LIB"])
+from bench_table import print_table  # noqa: E402
 import statistics, sys
 path, n, rounds, commit, cores, kernel, env_len, data_len = sys.argv[1:]
 n = int(n)
@@ -265,12 +268,8 @@ rows.append(("subscribers ssed dropped as slow consumers (--max-backlog), all ru
              vals.get("ssed.dropped", ["n/a"])[0], "", "", "0", "met" if vals.get("ssed.dropped") == ["0"] else "NOT MET"))
 
 head = ("figure", "value", "peer", "ratio", "target", "")
-widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
 print(f"sse-pub ({commit}); 127.0.0.1, {cores} cores, kernel {kernel}; N = {n:,} events (`seq N`, "
       f"1-{len(str(n))} bytes of data); medians of {rounds} round(s)")
-print("| " + " | ".join(str(h).ljust(w) for h, w in zip(head, widths)) + " |")
-print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-for r in rows:
-    print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+print_table(head, rows)
 EOF
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

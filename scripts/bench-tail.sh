@@ -183,6 +183,9 @@ done
 # ---- table ---------------------------------------------------------------------------------
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 python3 - "$results" "$n" "$rounds" "$commit" "$(nproc)" "$(uname -r)" <<'EOF'
+import os, sys
+sys.path.insert(0, os.environ["SSEKIT_BENCH_LIB"])
+from bench_table import print_table  # noqa: E402
 import statistics, sys
 path, n, rounds, commit, cores, kernel = sys.argv[1:]
 n = int(n)
@@ -232,12 +235,8 @@ for name, label in (("data", "data output = expected lines"), ("json", "json out
     if v: rows.append((f"check: {label}", v[0], "", "ok", "met" if v[0] == "ok" else "NOT MET"))
 
 head = ("figure", "value", "ratio", "target", "")
-widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
 print(f"sse-tail ({commit}); 127.0.0.1, {cores} cores, kernel {kernel}; N = {n:,} events of 32 bytes "
       f"(40 on the wire); medians of {rounds} round(s), start to exit, output to /dev/null")
-print("| " + " | ".join(str(h).ljust(w) for h, w in zip(head, widths)) + " |")
-print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-for r in rows:
-    print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+print_table(head, rows)
 EOF
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -226,6 +226,9 @@ done
 # ---- the table -------------------------------------------------------------------------------
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 python3 - "$results" "$rounds" "$duration" "$idle_subs" "$commit" "$(uname -r)" "$(nproc)" <<'EOF'
+import os, sys
+sys.path.insert(0, os.environ["SSEKIT_BENCH_LIB"])
+from bench_table import print_table  # noqa: E402
 import json, statistics, sys
 path, rounds, duration, idle_n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 commit, kernel, cores = sys.argv[5], sys.argv[6], sys.argv[7]
@@ -350,14 +353,10 @@ rows.append(("events lost + duplicated + reordered, all runs", "n/a" if ls is No
 row("other processes' CPU during the runs (cores)", others("ssed"), others("nchan"), "noise, ~0", None)
 
 head = ("", "ssed", "nchan", "ssed/nchan", "target", "")
-widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
 print(f"ssed ({commit}) vs nchan 1.3.6 (1 worker); 127.0.0.1, {cores} cores, kernel {kernel}; "
       f"medians of {rounds} round(s); fast publish = {duration} s over 4 keep-alive connections, "
       f"at most 100 events ahead of the subscribers")
-print("| " + " | ".join(str(h).ljust(w) for h, w in zip(head, widths)) + " |")
-print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-for r in rows:
-    print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+print_table(head, rows)
 noise = max([x for x in (others("ssed"), others("nchan")) if x is not None] or [0])
 if noise > 0.3:
     print(f"bench: warning: other processes used {noise:.2f} cores during the runs; latency and "
