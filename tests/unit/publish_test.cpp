@@ -96,3 +96,59 @@ TEST(Publish, AJsonLineNeedsData) {
     EXPECT_EQ(publish_request_from_json("{", r).message(), "not valid JSON");
     EXPECT_EQ(publish_request_from_json(R"({"data":"x","id":7})", r).message(), "\"id\" must be a string");
 }
+
+// ---- bytes that are not UTF-8: one rule (see publish.hpp) ----
+
+TEST(Publish, AnIdOrEventTypeThatIsNotUtf8IsRefused) {
+    // A subscriber would decode them with U+FFFD: the event would carry another id than was
+    // published, and a resume would name an id that was never sent.
+    EXPECT_EQ(check_publish(req("t", "", "a\xFF")).message(), "id is not valid UTF-8");
+    EXPECT_EQ(check_publish(req("t", "\xC3")).message(), "event is not valid UTF-8");
+    EXPECT_EQ(check_publish(req("t", "", "\xED\xA0\x80")).message(), "id is not valid UTF-8");  // a surrogate
+    EXPECT_TRUE(check_publish(req("t", "pr\xC3\xA9is", "\xE2\x82\xAC-1")).is_ok());
+}
+
+TEST(Publish, DataThatIsNotUtf8IsCarriedAsTheDecoderReadsIt) {
+    PublishRequest r = req("t");
+    r.data = "ok \xE2\x82 then \xFF!";
+    make_data_valid_utf8(r);
+    EXPECT_EQ(r.data, "ok \xEF\xBF\xBD then \xEF\xBF\xBD!");
+    r.data = "caf\xC3\xA9";
+    make_data_valid_utf8(r);
+    EXPECT_EQ(r.data, "caf\xC3\xA9");
+}
+
+TEST(Publish, AJsonLineThatIsNotUtf8IsRefusedSayingSo) {
+    PublishRequest r;
+    EXPECT_EQ(publish_request_from_json("{\"data\":\"\xFF\"}", r).message(),
+              "not valid UTF-8, as JSON text must be (send binary data base64-encoded)");
+}
+
+// ---- idempotency keys ----
+
+TEST(Publish, KeysAreOneTo128PrintableAsciiCharactersWithoutSpace) {
+    EXPECT_TRUE(check_key("0123456789abcdef-17").is_ok());
+    EXPECT_TRUE(check_key("!~\"#:/").is_ok());
+    EXPECT_TRUE(check_key(std::string(128, 'k')).is_ok());
+    for (const std::string &bad : {std::string(), std::string(129, 'k'), std::string("a b"), std::string("a\tb"),
+                                  std::string("\xC3\xA4"), std::string("a\0b", 3), std::string("a\x7F")})
+        EXPECT_EQ(check_key(bad).code(), Status::Code::invalid_argument) << bad;
+    EXPECT_EQ(check_key("a b").message(),
+              "invalid key \"a b\": use 1 to 128 characters from ! to ~ (printable ASCII, no space)");
+}
+
+TEST(Publish, CheckPublishChecksAKeyOnlyWhenThereIsOne) {
+    PublishRequest r = req("t");
+    EXPECT_TRUE(check_publish(r).is_ok());
+    r.key = "k 1";
+    EXPECT_EQ(check_publish(r).message(), check_key("k 1").message());
+}
+
+TEST(Publish, AJsonLineMayCarryAKey) {
+    PublishRequest r;
+    ASSERT_TRUE(publish_request_from_json(R"({"data":"d","key":"order-17"})", r).is_ok());
+    EXPECT_EQ(r.key, "order-17");
+    ASSERT_TRUE(publish_request_from_json(R"({"data":"d"})", r).is_ok());
+    EXPECT_EQ(r.key, "");
+    EXPECT_EQ(publish_request_from_json(R"({"data":"d","key":1})", r).message(), "\"key\" must be a string");
+}

@@ -93,7 +93,12 @@ std::optional<std::string> json_string_member(std::string_view text, std::string
 Status parse_json_event(std::string_view line, JsonEvent &out) {
     out = JsonEvent{};
     nlohmann::json j = nlohmann::json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return Status::invalid_argument("not valid JSON");
+    if (j.is_discarded()) {
+        // JSON text is UTF-8, so such a line can only be refused; say why.
+        if (!is_valid_utf8(line))
+            return Status::invalid_argument("not valid UTF-8, as JSON text must be (send binary data base64-encoded)");
+        return Status::invalid_argument("not valid JSON");
+    }
     if (!j.is_object()) return Status::invalid_argument("not a JSON object");
 
     auto take_string = [&](const char *key, std::string &dest) -> Status {
@@ -106,6 +111,7 @@ Status parse_json_event(std::string_view line, JsonEvent &out) {
     if (auto s = take_string("topic", out.topic); !s) return s;
     if (auto s = take_string("event", out.event); !s) return s;
     if (auto s = take_string("id", out.id); !s) return s;
+    if (auto s = take_string("key", out.key); !s) return s;
 
     if (auto it = j.find("data"); it != j.end() && !it->is_null()) {
         out.has_data = true;

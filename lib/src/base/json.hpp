@@ -20,14 +20,15 @@ namespace ssekit {
 // decoder's), so the output is always valid JSON and matches what the SSE parser decodes.
 void append_json_string(std::string &out, std::string_view text);
 
-// One event as a JSON object: {"event": "...", "data": "...", "id": "...", "retry": N,
-// "topic": "..."}; every key optional. `data` may also be any other JSON value, which is then
+// One event as a JSON object: {"event": "...", "data": "...", "id": "...", "key": "...",
+// "retry": N, "topic": "..."}; every key optional. `data` may also be any other JSON value, which is then
 // used as its compact serialisation (so {"data": {"a": 1}} publishes `{"a":1}`).
 struct JsonEvent {
     std::string topic;
     std::string event;
     std::string data;
     std::string id;
+    std::string key;  // idempotency key (sse/publish.hpp)
     std::optional<std::uint64_t> retry;
     bool has_data = false;
 };

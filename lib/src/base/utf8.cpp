@@ -40,6 +40,11 @@ std::size_t end_of_valid_run(std::string_view text, std::size_t i, Utf8Step &err
 
 }  // namespace
 
+bool is_valid_utf8(std::string_view text) {
+    Utf8Step error{0, true};
+    return end_of_valid_run(text, 0, error) == text.size();
+}
+
 std::string_view to_valid_utf8(std::string_view text, std::string &scratch) {
     // Most input is valid: find the first error without copying anything.
     Utf8Step error{0, true};

@@ -60,6 +60,9 @@ constexpr Utf8Step utf8_step(std::string_view text, std::size_t i) {
     return {needed + 1, true};
 }
 
+// Whether `text` is well-formed UTF-8 throughout (to_valid_utf8 would return it unchanged).
+bool is_valid_utf8(std::string_view text);
+
 // `text` with each maximal ill-formed subpart replaced by U+FFFD. Returns `text` itself when it
 // is valid (no copy: the common case); otherwise fills `scratch` and returns a view of it, so
 // the result lives as long as both `text` and `scratch` stay untouched.

@@ -7,12 +7,28 @@
 //   invalid topic "a b": use 1 to 128 characters from A-Z a-z 0-9 _ . : @ ~ -
 //   event contains a line break            (would let a publisher forge fields)
 //   id contains a line break / id contains a NUL character
+//   id is not valid UTF-8 / event is not valid UTF-8
+//   invalid key "a b": use 1 to 128 characters from ! to ~ (printable ASCII, no space)
 // Topic names: 1 to 128 characters from [A-Za-z0-9_.:@~-]; a comma separates topics in a URL
-// and '#' is kept for the Redis streams counter key, so neither can be part of a name.
+// and '#' is kept for the Redis key names (the streams counter, idempotency records), so
+// neither can be part of a name.
+//
+// Bytes that are not UTF-8, one rule for every path (ssed(1), "BYTES"): a subscriber decodes
+// the stream as UTF-8 with U+FFFD for what is ill-formed (base/utf8.hpp), so an id or event
+// type that is not UTF-8 would arrive as something else than was published (and a client
+// resuming with it would name an id that was never sent): it is refused. Data is carried as
+// the decoder would read it: make_data_valid_utf8() replaces each ill-formed subpart by
+// U+FFFD, the same in a single POST, a batch, and an envelope into Redis, so subscribers get
+// the same bytes whichever way an event came. Binary data goes base64-encoded (sse-pub --base64).
+//
+// Idempotency keys (PublishRequest::key): a publisher that may send an event twice (it retries
+// after an answer was lost) gives it a key; a bus that still remembers the key for the topic
+// does not publish the event again and answers with the original id and `duplicate` set. What
+// each bus remembers, and for how long, is in hub.hpp and redis/idempotency.hpp.
 //
 // JSON lines (ssed's NDJSON batches, sse-pub --json) become requests through
-// publish_request_from_json(), the one conversion: {"data", "event", "id", "retry", "topic"},
-// "data" required (a line without it is a mistake, not an empty event).
+// publish_request_from_json(), the one conversion: {"data", "event", "id", "key", "retry",
+// "topic"}, "data" required (a line without it is a mistake, not an empty event).
 //
 // The type of ssed's `ssed-gap` notice (ssed(1), RESUMING AND GAPS) lives here too: ssed
 // sends it, sse-tail tells it from data.
@@ -42,6 +58,7 @@ struct PublishRequest {
     // With id "": send no `id:` field instead of minting one. For plain Redis payloads, where
     // ssed instances could not agree on an id (redis/envelope.hpp).
     bool no_id = false;
+    std::string key;                      // idempotency key (see the note); "" = none
 };
 
 struct PublishResult {
@@ -49,8 +66,9 @@ struct PublishResult {
     std::string id;            // the id the event carries
     std::uint64_t seq = 0;     // the hub's sequence number; 0 when published into Redis
     std::size_t subscribers = 0;  // subscribers of the topic when it was published
-    // Streams mode: the event was dropped, its stream id being no newer than the topic's
-    // newest (status ok, seq 0).
+    // Status ok, but the event was not published again: its key is remembered for the topic
+    // (`id` and `seq` are then the original event's), or (the hub in streams mode) its stream
+    // id is no newer than the topic's newest (seq 0).
     bool duplicate = false;
     // With status unavailable: when trying again may succeed (0 = no hint). ssed answers it as
     // Retry-After; the hub sets it when delivery is behind (backpressure).
@@ -66,11 +84,24 @@ bool valid_topic(std::string_view name);
 // to 64 bytes, so the message stays one short line whatever arrived).
 Status check_topic(std::string_view name);
 
-// The `event:` and `id:` rules of the encoder (ssekit/wire.hpp) for req.type and req.id.
+// What an idempotency key may be, in words.
+inline constexpr std::string_view kKeyRule = "1 to 128 characters from ! to ~ (printable ASCII, no space)";
+inline constexpr std::size_t kMaxKeyLength = 128;
+
+// ok, or invalid_argument `invalid key "KEY": use <kKeyRule>` (KEY quoted as in check_topic).
+// "" is refused too: callers test for "no key" first.
+Status check_key(std::string_view key);
+
+// The `event:` and `id:` rules of the encoder (ssekit/wire.hpp), valid UTF-8 (see the note),
+// for req.type and req.id; check_key(req.key) when there is a key.
 Status check_fields(const PublishRequest &req);
 
 // check_topic(req.topic), then check_fields(req): what every bus runs before publishing.
 Status check_publish(const PublishRequest &req);
+
+// Replaces each ill-formed UTF-8 subpart of req.data by U+FFFD (see the note); a no-op, and
+// no copy, for valid data.
+void make_data_valid_utf8(PublishRequest &req);
 
 // Fills `out` from one JSON object line (see the note); `out.topic` is "" when the line names
 // none. invalid_argument naming the problem ("not valid JSON", "\"data\" is missing", ...).
