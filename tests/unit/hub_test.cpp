@@ -202,6 +202,118 @@ TEST(Hub, PublishBatchIsAllOrNothing) {
     EXPECT_EQ(hub.stats().published, 3u);
 }
 
+// ---- idempotency keys ----
+
+namespace {
+
+PublishRequest keyed(std::string topic, std::string key, std::string data = "x") {
+    PublishRequest r;
+    r.topic = std::move(topic);
+    r.key = std::move(key);
+    r.data = std::move(data);
+    return r;
+}
+
+}  // namespace
+
+TEST(Hub, APublishWhoseKeyTheHistoryHoldsIsAnsweredWithTheOriginalAndNotDeliveredAgain) {
+    Hub hub(quiet(), Logger("test"));
+    auto s = hub.subscribe({"a"}, "");
+    SocketPair sp;
+    hub.adopt(s.ticket, sp.server);
+    PublishResult first = hub.publish(keyed("a", "k1", "once"));
+    ASSERT_TRUE(first.status);
+    EXPECT_FALSE(first.duplicate);
+    PublishResult again = hub.publish(keyed("a", "k1", "once"));
+    ASSERT_TRUE(again.status) << again.status.message();
+    EXPECT_TRUE(again.duplicate);
+    EXPECT_EQ(again.id, first.id);
+    EXPECT_EQ(again.seq, first.seq);
+    EXPECT_EQ(again.subscribers, 0u);  // nobody got it this time
+    PublishResult next = pub(hub, "a", "after");
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, has_ids(2)));
+    EXPECT_EQ(r.ids(), (std::vector<std::string>{first.id, next.id}));
+    EXPECT_EQ(hub.stats().published, 2u);
+    EXPECT_EQ(hub.stats().history_frames, 2u);
+}
+
+TEST(Hub, KeysAreRememberedPerTopic) {
+    Hub hub(quiet(), Logger("test"));
+    ASSERT_TRUE(hub.publish(keyed("a", "k")).status);
+    PublishResult other = hub.publish(keyed("b", "k"));
+    ASSERT_TRUE(other.status);
+    EXPECT_FALSE(other.duplicate);
+}
+
+TEST(Hub, AKeyIsForgottenWithItsEventsHistoryAndThenAcceptedAgain) {
+    HubLimits limits = quiet();
+    limits.history = 3;
+    Hub hub(limits, Logger("test"));
+    PublishResult first = hub.publish(keyed("a", "k"));
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(pub(hub, "a").status);
+    EXPECT_TRUE(hub.publish(keyed("a", "k")).duplicate);  // still among the last 3
+    ASSERT_TRUE(pub(hub, "a").status);                     // pushes the keyed event out
+    PublishResult later = hub.publish(keyed("a", "k"));
+    ASSERT_TRUE(later.status);
+    EXPECT_FALSE(later.duplicate);
+    EXPECT_NE(later.id, first.id);
+}
+
+TEST(Hub, WithoutHistoryNoKeyIsRemembered) {
+    HubLimits limits = quiet();
+    limits.history = 0;
+    Hub hub(limits, Logger("test"));
+    ASSERT_TRUE(hub.publish(keyed("a", "k")).status);
+    EXPECT_FALSE(hub.publish(keyed("a", "k")).duplicate);
+}
+
+TEST(Hub, ABatchSentAgainPublishesOnlyWhatIsNew) {
+    Hub hub(quiet(), Logger("test"));
+    std::vector<PublishRequest> first{keyed("a", "r-1"), keyed("a", "r-2")};
+    auto once = hub.publish_batch(first);
+    ASSERT_EQ(once.size(), 2u);
+    // The same two again (their answer was lost), one new, and a repeat within the batch.
+    std::vector<PublishRequest> again{keyed("a", "r-1"), keyed("a", "r-2"), keyed("a", "r-3"), keyed("a", "r-3")};
+    std::size_t failed = 99;
+    auto res = hub.publish_batch(again, &failed);
+    EXPECT_EQ(failed, 4u);
+    ASSERT_EQ(res.size(), 4u);
+    EXPECT_TRUE(res[0].duplicate && res[1].duplicate && res[3].duplicate);
+    EXPECT_FALSE(res[2].duplicate);
+    EXPECT_EQ(res[0].id, once[0].id);
+    EXPECT_EQ(res[1].id, once[1].id);
+    EXPECT_EQ(res[3].id, res[2].id);
+    EXPECT_EQ(hub.stats().published, 3u);
+}
+
+TEST(Hub, ABadKeyIsRefusedLikeAnyBadField) {
+    Hub hub(quiet(), Logger("test"));
+    PublishResult r = hub.publish(keyed("a", "two words"));
+    EXPECT_EQ(r.status.message(), check_key("two words").message());
+    EXPECT_EQ(hub.stats().published, 0u);
+}
+
+// ---- bytes that are not UTF-8 ----
+
+TEST(Hub, DataThatIsNotUtf8ReachesSubscribersAsTheDecoderReadsIt) {
+    Hub hub(quiet(), Logger("test"));
+    ASSERT_TRUE(pub(hub, "a", "x\xFFy").status);
+    std::vector<PublishRequest> batch(1);
+    batch[0].topic = "a";
+    batch[0].data = "x\xFFy";
+    ASSERT_EQ(hub.publish_batch(batch).size(), 1u);
+    auto s = hub.subscribe_from_start({"a"});
+    ASSERT_EQ(s.replay.size(), 2u);
+    for (const auto &f : s.replay) EXPECT_NE(f->block().find("data: x\xEF\xBF\xBDy\n"), std::string_view::npos);
+    hub.cancel(s.ticket);
+}
+
+TEST(Hub, AnIdThatIsNotUtf8IsRefused) {
+    Hub hub(quiet(), Logger("test"));
+    EXPECT_EQ(pub(hub, "a", "x", "\xC3(").status.message(), "id is not valid UTF-8");
+}
+
 // ---- resume ----
 
 TEST(Hub, WithoutLastEventIdTheReplayIsEmpty) {

@@ -1,5 +1,5 @@
-// The per-topic history ring: bounded, ordered by seq, publisher ids findable by exact string,
-// and "evicted up to" bookkeeping that tells whether the frames after a position are complete.
+// The per-topic history ring: bounded, ordered by seq, publisher ids and idempotency keys
+// findable by exact string, and "evicted up to" bookkeeping that tells whether the frames after a position are complete.
 #include "hub/topic_ring.hpp"
 
 #include <gtest/gtest.h>
@@ -11,13 +11,18 @@ using namespace ssekit;
 
 namespace {
 
-FramePtr frame(std::uint64_t seq, std::string id = {}) {
+FramePtr frame(std::uint64_t seq, std::string id = {}, std::string key = {}) {
     FramePtr f;
     Event e;
     e.id = id.empty() ? "m-" + std::to_string(seq) : id;
     e.data = "event " + std::to_string(seq);
-    EXPECT_TRUE(make_frame(seq, "t", e, f));
+    EXPECT_TRUE(make_frame(seq, "t", e, f, std::move(key)));
     return f;
+}
+
+std::string id_of_key(const TopicRing &r, std::string_view key) {
+    const Frame *f = r.find_key(key);
+    return f ? f->id : "(none)";
 }
 
 std::vector<std::uint64_t> seqs_after(const TopicRing &r, std::uint64_t after) {
@@ -126,4 +131,31 @@ TEST(TopicRing, WrapsAroundManyTimesInOrder) {
     EXPECT_EQ(r.evicted_upto(), 998u);
     EXPECT_EQ(r.find_id("m-1002"), 1002u);
     EXPECT_FALSE(r.find_id("m-998"));
+}
+
+TEST(TopicRing, FindsTheFrameOfAKeyWhileItIsRetainedAndNoLonger) {
+    TopicRing r(3);
+    r.push(frame(4, "a", "k-a"), false);
+    r.push(frame(6, "b"), false);  // no key
+    r.push(frame(9, "c", "k-c"), false);
+    EXPECT_EQ(id_of_key(r, "k-a"), "a");
+    EXPECT_EQ(id_of_key(r, "k-c"), "c");
+    EXPECT_EQ(r.find_key("k-b"), nullptr);
+    EXPECT_EQ(r.find_key(""), nullptr);  // no key is no key
+    r.push(frame(10, "d", "k-d"), false);  // evicts seq 4
+    EXPECT_EQ(r.find_key("k-a"), nullptr);
+    EXPECT_EQ(id_of_key(r, "k-c"), "c");
+}
+
+TEST(TopicRing, TheKeyIndexNeverHoldsMoreThanTheRetainedFrames) {
+    TopicRing r(4);
+    for (std::uint64_t s = 1; s <= 10000; ++s) r.push(frame(s, {}, "key-" + std::to_string(s)), false);
+    for (std::uint64_t s = 1; s <= 9996; s += 97) EXPECT_EQ(r.find_key("key-" + std::to_string(s)), nullptr) << s;
+    for (std::uint64_t s = 9997; s <= 10000; ++s) EXPECT_EQ(id_of_key(r, "key-" + std::to_string(s)), "m-" + std::to_string(s));
+}
+
+TEST(TopicRing, WithCapacityZeroNoKeyIsRemembered) {
+    TopicRing r(0);
+    r.push(frame(1, "a", "k"), false);
+    EXPECT_EQ(r.find_key("k"), nullptr);
 }

@@ -27,7 +27,7 @@ void append_chunk(std::string_view block, std::string &out) {
     out.append(block).append("\r\n");
 }
 
-Status make_frame(std::uint64_t seq, std::string_view topic, const Event &e, FramePtr &out) {
+Status make_frame(std::uint64_t seq, std::string_view topic, const Event &e, FramePtr &out, std::string key) {
     std::string block;
     block.reserve(e.data.size() + e.id.size() + e.type.size() + 32);
     if (auto s = encode(e, block); !s) return s;
@@ -36,6 +36,7 @@ Status make_frame(std::uint64_t seq, std::string_view topic, const Event &e, Fra
     f.topic.assign(topic);
     f.id = e.id;
     f.type = e.type;
+    f.key = std::move(key);
     out = wrap(std::move(f), block);
     return Status::ok();
 }

@@ -25,6 +25,7 @@ struct Frame {
     std::string topic;
     std::string id;     // the SSE id as sent in the `id:` field
     std::string type;   // "" means "message"
+    std::string key;    // the publisher's idempotency key (sse/publish.hpp); "" = none
     // The block wrapped in its HTTP/1.1 chunk: "<hex len>\r\n<event-stream block>\r\n".
     // Subscriber sockets get these bytes verbatim.
     std::string chunk;
@@ -39,9 +40,10 @@ using FramePtr = std::shared_ptr<const Frame>;
 // empty chunk would end the response).
 void append_chunk(std::string_view block, std::string &out);
 
-// Builds the frame for `e` (its id, type and retry as given). Returns invalid_argument, and
-// leaves `out` alone, when the id or type cannot be sent (see wire.hpp).
-Status make_frame(std::uint64_t seq, std::string_view topic, const Event &e, FramePtr &out);
+// Builds the frame for `e` (its id, type and retry as given; `key` kept with it). Returns
+// invalid_argument, and leaves `out` alone, when the id or type cannot be sent (see wire.hpp).
+Status make_frame(std::uint64_t seq, std::string_view topic, const Event &e, FramePtr &out,
+                  std::string key = {});
 
 // Control frames (seq 0): a comment ": text\n\n" (":\n\n" when text is empty), a lone
 // "retry: ms\n\n", and the terminating "0\r\n\r\n" of a chunked response (empty block).

@@ -145,6 +145,12 @@ PublishResult Hub::Impl::publish_locked(PublishRequest &req, Streamer::Combine &
         t = create_topic(req.topic);
         topic_count.store(topics.size(), std::memory_order_relaxed);
     }
+    if (!req.key.empty())
+        if (const Frame *original = t->ring.find_key(req.key)) {
+            PublishResult dup{Status::ok(), original->id, original->seq, 0};
+            dup.duplicate = true;
+            return dup;
+        }
     std::optional<StreamId> sid;
     if (limits.stream_ids && !req.id.empty()) {
         sid = parse_stream_id(req.id);
@@ -161,7 +167,7 @@ PublishResult Hub::Impl::publish_locked(PublishRequest &req, Streamer::Combine &
     // the lock that assigns seqs; the encoder is a single pass over the data.
     if (minted) append_event_id(EventId{epoch, seq}, e.id);
     FramePtr f;
-    if (auto s = make_frame(seq, t->name, e, f); !s) {
+    if (auto s = make_frame(seq, t->name, e, f, std::move(req.key)); !s) {
         // Unreachable: the request was checked before the lock was taken.
         --next_seq;
         return PublishResult{s, {}, 0, 0};
@@ -193,6 +199,7 @@ Hub::~Hub() = default;
 
 PublishResult Hub::publish(PublishRequest req) {
     if (auto s = check_publish(req); !s) return PublishResult{s, {}, 0, 0};
+    make_data_valid_utf8(req);
     // Declared before the lock, so it ends after the lock is released: the fan-out it may run
     // on this thread (when the streaming thread is idle) writes to sockets, never under mu.
     Streamer::Combine combine(impl_->streamer);
@@ -212,6 +219,7 @@ std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, 
     };
     for (std::size_t i = 0; i < reqs.size(); ++i)
         if (auto s = check_publish(reqs[i]); !s) return fail(i, std::move(s));
+    for (auto &r : reqs) make_data_valid_utf8(r);
     std::vector<PublishResult> results;
     results.reserve(reqs.size());
     Streamer::Combine combine(impl_->streamer);  // before the lock: see publish()

@@ -39,6 +39,16 @@
 // Replays of several topics are merged in seq order. subscribe_from_start() is step 4 without
 // the Gap: the whole retained history, asked for as such.
 //
+// Idempotency keys (sse/publish.hpp): a publish whose key a retained frame of its topic carries
+// is not published again; it is answered with that frame's id and seq and
+// PublishResult::duplicate (subscribers 0), also within one batch. The keys are indexed in the
+// topic's ring (topic_ring.hpp), so the hub remembers a key exactly as long as it keeps the
+// event in the topic's history: at most `history` keys per topic, forgotten when the event is
+// evicted, when the topic is reclaimed, and when ssed restarts (documented in ssed(1)).
+//
+// Data that is not valid UTF-8 is made so (make_data_valid_utf8) before it is encoded, so
+// every way into the hub gives subscribers the same bytes.
+//
 // Streams mode (HubLimits::stream_ids, ssed --redis-mode streams): events arrive with Redis
 // stream ids "<ms>-<n>" (stream_id.hpp), strictly increasing per topic. publish() then drops
 // an event whose stream id is not greater than the newest one its topic has seen (a duplicate

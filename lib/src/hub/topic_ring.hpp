@@ -6,6 +6,9 @@
 //    is found by binary search; seqs of one topic have gaps, as seq is hub-wide.
 //  - Ids a publisher gave (not minted by the hub) are indexed by exact string. When an id
 //    repeats, the index points at the newest frame carrying it.
+//  - Idempotency keys (Frame::key) are indexed the same way, so the hub can tell a publish
+//    whose key a retained frame carries; an entry goes with its frame, so the index never
+//    holds more than `capacity` keys.
 //  - evicted_upto() is the highest seq pushed out of the ring (0 when none), so "frames after
 //    seq S are complete" holds exactly when S >= evicted_upto().
 // The storage grows with use up to `capacity`, so an idle topic costs a few words.
@@ -37,6 +40,8 @@ public:
 
     // The seq of the newest retained frame whose id is exactly `id` among the indexed ones.
     std::optional<std::uint64_t> find_id(std::string_view id) const;
+    // The newest retained frame whose key is `key`; nullptr when none. Valid until the next push.
+    const Frame *find_key(std::string_view key) const;
 
     // Appends the retained frames with seq > `after`, oldest first (after = 0: all of them).
     void append_after(std::uint64_t after, std::vector<FramePtr> &out) const;
@@ -53,6 +58,8 @@ public:
 private:
     void evict_front();
     void grow();
+    // The logical position of the first retained frame with seq > `after` (size() when none).
+    std::size_t first_after(std::uint64_t after) const;
 
     std::size_t capacity_;
     std::vector<FramePtr> buf_;  // circular; grows by doubling up to capacity_
@@ -60,8 +67,9 @@ private:
     std::size_t size_ = 0;
     std::size_t bytes_ = 0;
     std::uint64_t evicted_upto_ = 0;
-    // Keys view the id inside the frame, which the ring keeps alive while the entry exists.
+    // Keys view the id (key) inside the frame, which the ring keeps alive while the entry exists.
     std::unordered_map<std::string_view, std::uint64_t> ids_;
+    std::unordered_map<std::string_view, std::uint64_t> keys_;
 };
 
 }  // namespace ssekit
