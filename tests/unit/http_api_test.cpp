@@ -227,6 +227,71 @@ TEST(HttpApi, ABadBatchLineIsNamedAndNothingIsPublished) {
     post(*c, "/events/t", "\n\n", 400, "application/x-ndjson");
 }
 
+TEST(HttpApi, APublishWithAKeyTheBusRemembersIsAnsweredWithTheOriginalId) {
+    Ssed ssed;
+    auto c = ssed.client();
+    Stream s(ssed.port(), "/events/k");
+    ASSERT_TRUE(s.wait_for("retry:"));
+    auto first = c->Post("/events/k", httplib::Headers{{"Idempotency-Key", "order-17"}}, "once", "text/plain");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, 200);
+    const std::string id = std::to_string(ssed.hub().epoch()) + "-1";
+    EXPECT_EQ(first->body, "{\"id\":\"" + id + "\",\"subscribers\":1}\n");
+    // Sent again, the header in the IETF draft's quoted form this time: not published again.
+    auto again = c->Post("/events/k", httplib::Headers{{"Idempotency-Key", "\"order-17\""}}, "once", "text/plain");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 200);
+    EXPECT_EQ(again->body, "{\"id\":\"" + id + "\",\"subscribers\":0,\"duplicate\":true}\n");
+    post(*c, "/events/k", "next", 200);
+    ASSERT_TRUE(s.wait_for("data: next\n"));
+    EXPECT_EQ(s.got().find("data: once\n"), s.got().rfind("data: once\n")) << s.got();  // once
+    EXPECT_EQ(published(ssed.hub()), 2u);
+    auto bad = c->Post("/events/k", httplib::Headers{{"Idempotency-Key", "two words"}}, "x", "text/plain");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400);
+    EXPECT_EQ(bad->body, "{\"error\":\"invalid key \\\"two words\\\": use " + std::string(kKeyRule) + "\"}\n");
+}
+
+TEST(HttpApi, ABatchAnswerNamesTheLinesThatWereDuplicates) {
+    Ssed ssed;
+    auto c = ssed.client();
+    post(*c, "/events/t", "{\"data\":\"a\",\"key\":\"r-1\"}\n", 200, "application/x-ndjson");
+    std::string body = post(*c, "/events/t", "{\"data\":\"a\",\"key\":\"r-1\"}\n\n{\"data\":\"b\",\"key\":\"r-2\"}\n",
+                            200, "application/x-ndjson");
+    const std::string epoch = std::to_string(ssed.hub().epoch());
+    EXPECT_EQ(body, "{\"published\":1,\"first_id\":\"" + epoch + "-1\",\"last_id\":\"" + epoch +
+                        "-2\",\"duplicates\":[1]}\n");
+    body = post(*c, "/events/t", "{\"data\":\"c\"}\n", 200, "application/x-ndjson");
+    EXPECT_EQ(body.find("duplicates"), std::string::npos) << body;  // only when there are some
+    body = post(*c, "/events/t", "{\"data\":\"c\",\"key\":\"no spaces\"}\n", 400, "application/x-ndjson");
+    EXPECT_NE(body.find("line 1: invalid key"), std::string::npos) << body;
+}
+
+TEST(HttpApi, IdsAndTypesThatAreNotUtf8AreRefusedAndTheAnswerCarriesTheIdAsSent) {
+    Ssed ssed;
+    auto c = ssed.client();
+    std::string body = post(*c, "/events/t?id=caf%C3", "x", 400);
+    EXPECT_EQ(body, "{\"error\":\"id is not valid UTF-8\"}\n");
+    body = post(*c, "/events/t?event=%FF", "x", 400);
+    EXPECT_EQ(body, "{\"error\":\"event is not valid UTF-8\"}\n");
+    body = post(*c, "/events/t", "{\"data\":\"\xFF\"}\n", 400, "application/x-ndjson");
+    EXPECT_EQ(body, "{\"error\":\"line 1: not valid UTF-8, as JSON text must be (send binary data base64-encoded)\"}\n");
+    EXPECT_EQ(published(ssed.hub()), 0u);
+    // A valid one reads back the same in the answer and on the wire.
+    body = post(*c, "/events/t?id=caf%C3%A9", "x", 200);
+    EXPECT_NE(body.find("\"id\":\"caf\xC3\xA9\""), std::string::npos) << body;
+    Stream s(ssed.port(), "/events/t?since=start");
+    EXPECT_TRUE(s.wait_for("id: caf\xC3\xA9\ndata: x\n")) << s.got();
+}
+
+TEST(HttpApi, DataThatIsNotUtf8IsSentAsTheDecoderReadsIt) {
+    Ssed ssed;
+    auto c = ssed.client();
+    post(*c, "/events/t", "a\xFF\xE2\x82z", 200);
+    Stream s(ssed.port(), "/events/t?since=start");
+    EXPECT_TRUE(s.wait_for("data: a\xEF\xBF\xBD\xEF\xBF\xBDz\n")) << s.got();
+}
+
 TEST(HttpApi, RefusesBadTopicsIdsEventsAndRetriesWith400) {
     Ssed ssed;
     auto c = ssed.client();
@@ -313,7 +378,7 @@ TEST(HttpApi, CorsAnswersAllowedOriginsOnly) {
     EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "https://app.example");
     EXPECT_EQ(r->get_header_value("Access-Control-Allow-Methods"), "GET, POST, OPTIONS");
     EXPECT_EQ(r->get_header_value("Access-Control-Allow-Headers"),
-              "Authorization, Content-Type, Last-Event-ID");
+              "Authorization, Content-Type, Idempotency-Key, Last-Event-ID");
     EXPECT_FALSE(r->get_header_value("Access-Control-Max-Age").empty());
     r = c->Post("/events/t", httplib::Headers{{"Origin", "https://app.example"}}, "x", "text/plain");
     ASSERT_TRUE(r);

@@ -99,6 +99,14 @@ void split_topics(std::string_view list, std::vector<std::string> &out) {
     }
 }
 
+// The key of `Idempotency-Key: KEY`, or of the IETF httpapi draft's quoted form "KEY"; ""
+// without the header. Its syntax is the bus's to check (check_publish), like every field.
+std::string idempotency_key(const Request &req) {
+    std::string key = req.get_header_value("Idempotency-Key");
+    if (key.size() >= 2 && key.front() == '"' && key.back() == '"') key = key.substr(1, key.size() - 2);
+    return key;
+}
+
 bool is_ndjson(const Request &req) {
     std::string ct = req.get_header_value("Content-Type");
     return starts_with_ci(ct, "application/x-ndjson");
@@ -257,7 +265,7 @@ void Api::preflight(const Request &req, Response &res) const {
     std::string origin = req.get_header_value("Origin");
     if (origin.empty() || !origin_allowed(origin)) return;  // no CORS headers: the browser refuses
     res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID");
+    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, Last-Event-ID");
     res.set_header("Access-Control-Max-Age", "86400");
 }
 
@@ -363,6 +371,7 @@ void Api::publish_one(const Request &req, Response &res, const std::string &topi
     pr.topic = topic;
     pr.type = req.get_param_value("event");
     pr.id = req.get_param_value("id");
+    pr.key = idempotency_key(req);
     pr.data = std::move(body);
     if (req.has_param("retry")) {
         std::uint64_t ms = 0;
@@ -372,8 +381,9 @@ void Api::publish_one(const Request &req, Response &res, const std::string &topi
     }
     PublishResult r = bus_.publish(std::move(pr));
     if (!r.status) return send_refusal(res, r);
-    send_json(res, 200, "{\"id\":" + json_string(r.id) +
-                            ",\"subscribers\":" + std::to_string(r.subscribers) + "}");
+    // A duplicate (its key was published before) is answered with the original id.
+    send_json(res, 200, "{\"id\":" + json_string(r.id) + ",\"subscribers\":" + std::to_string(r.subscribers) +
+                            (r.duplicate ? ",\"duplicate\":true}" : "}"));
 }
 
 // One JSON object a line, all or nothing; empty lines are skipped.
@@ -412,9 +422,19 @@ void Api::publish_batch(Response &res, const std::string &topic, std::string_vie
             res.set_header("Retry-After", std::to_string(results.back().retry_after.count()));
         return send_error(res, http_status_for(s), where + s.message());
     }
-    send_json(res, 200, "{\"published\":" + std::to_string(count) +
+    // Lines whose key was published before are not published again: "published" counts the
+    // others, and "duplicates" names those lines (their ids are the original ones).
+    std::string duplicates;
+    std::size_t dropped = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (!results[i].duplicate) continue;
+        if (dropped++ > 0) duplicates.push_back(',');
+        duplicates.append(std::to_string(line_of[i]));
+    }
+    send_json(res, 200, "{\"published\":" + std::to_string(count - dropped) +
                             ",\"first_id\":" + json_string(results.front().id) +
-                            ",\"last_id\":" + json_string(results.back().id) + "}");
+                            ",\"last_id\":" + json_string(results.back().id) +
+                            (dropped ? ",\"duplicates\":[" + duplicates + "]}" : "}"));
 }
 
 void Api::metrics(Response &res) const {

@@ -4,8 +4,10 @@
 // Redis bridge; the API never asks which); fan-out, history and heartbeats live in the Hub. Routes (documented in ssed(1)):
 //   GET  /events/{t[,t...]}   subscribe (also ?topic=t, repeatable; GET /events?topic=...);
 //                             ?since=start replays all history without a gap notice
-//   POST /events/{t}          publish the body as data (?event=, ?id=, ?retry=), or a batch of
-//                             NDJSON lines with Content-Type: application/x-ndjson, atomically
+//   POST /events/{t}          publish the body as data (?event=, ?id=, ?retry=, header
+//                             Idempotency-Key), or a batch of NDJSON lines with Content-Type:
+//                             application/x-ndjson, atomically (a "key" per line); an event
+//                             whose key the bus remembers is answered as a duplicate
 //   GET  /healthz  /metrics  /topics  /         health, Prometheus text, JSON list, HTML page
 //   OPTIONS *                 CORS preflight
 // Errors are JSON {"error": "..."} with 400 (bad topic, id, event, JSON), 401 (token), 404,
