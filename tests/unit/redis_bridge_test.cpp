@@ -1,5 +1,5 @@
-// The Redis side of ssekit: the envelope, minted ids and the bridge into a Hub, with a real
-// redis-server started on a free loopback port (skipped when redis-server is not installed).
+// The Redis side of ssekit: the envelope, minted ids, idempotency keys and the bridge into a
+// Hub, with a real redis-server started on a free loopback port (skipped when redis-server is not installed).
 #include "ssed/redis_bridge.hpp"
 
 #include <gtest/gtest.h>
@@ -18,6 +18,7 @@
 
 #include "redis/conn.hpp"
 #include "redis/envelope.hpp"
+#include "redis/idempotency.hpp"
 #include "redis/stream.hpp"
 #include "hub/stream_id.hpp"
 
@@ -646,4 +647,179 @@ TEST(RedisBridgeStreams, IdsIncreaseAcrossTopicsEvenPastAStreamAheadOfTheCounter
     EXPECT_EQ(q[0], "99999999999999-6");  // XADD * past the stream's top
     EXPECT_EQ(p[0], "99999999999999-7");  // and the counter follows it on every topic
     EXPECT_EQ(compare_stream_ids(first[0], q[0]), -1);
+}
+
+// ----------------------------------------------------------------------------------------------
+// Idempotency keys (redis/idempotency.hpp)
+
+namespace {
+
+PublishRequest keyed(std::string topic, std::string key, std::string data = "x") {
+    PublishRequest r;
+    r.topic = std::move(topic);
+    r.key = std::move(key);
+    r.data = std::move(data);
+    return r;
+}
+
+RedisValue redis_command(const RedisServer &redis, const std::vector<std::string_view> &argv) {
+    RedisConn c;
+    RedisValue v;
+    EXPECT_TRUE(RedisConn::connect(redis.endpoint(), 2s, c).is_ok());
+    EXPECT_TRUE(c.command(argv, v).is_ok());
+    return v;
+}
+
+}  // namespace
+
+TEST(RedisIdempotency, RecordsLiveUnderThePrefixWhereNoStreamOrChannelIs) {
+    EXPECT_EQ(key_record("sse:", "news"), "sse:#idem:news");
+    EXPECT_EQ(previous_key_record("sse:", "news"), "sse:#idem-old:news");
+    EXPECT_EQ(batch_mark("app/", "0123456789abcdef-1"), "app/#idem-batch:0123456789abcdef-1");
+    // '#' is no topic character: no topic's stream or channel `<prefix><topic>` has these names.
+    for (const auto &name : {key_record("sse:", "news"), batch_mark("sse:", "k")})
+        EXPECT_FALSE(valid_topic(topic_of_channel("sse:", name))) << name;
+}
+
+TEST(RedisIdempotency, EventsWithKeysAreGroupedByTopicAndThoseWithoutAreGroupZero) {
+    std::vector<PublishRequest> events{keyed("a", "1"), keyed("b", "2"), keyed("a", "3"), keyed("c", "")};
+    KeyGroups g = key_groups("sse:", events);
+    EXPECT_EQ(g.records, (std::vector<std::string>{"sse:#idem:a", "sse:#idem-old:a", "sse:#idem:b", "sse:#idem-old:b"}));
+    EXPECT_EQ(g.group_of, (std::vector<std::string>{"1", "2", "1", "0"}));
+}
+
+TEST(RedisBridge, AKeyPublishedOnceIsADuplicateOnEveryInstanceAndAfterARestart) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub1(HubLimits{}, quiet_log()), hub2(HubLimits{}, quiet_log());
+    auto b1 = std::make_unique<RedisBridge>(hub1, options_for(redis), quiet_log());
+    RedisBridge b2(hub2, options_for(redis), quiet_log());
+    ASSERT_TRUE(b1->start().is_ok());
+    ASSERT_TRUE(b2.start().is_ok());
+    PublishResult first = b1->publish(keyed("k", "order-17", "once"));
+    ASSERT_TRUE(first.status.is_ok()) << first.status.message();
+    EXPECT_FALSE(first.duplicate);
+    EXPECT_EQ(first.subscribers, 2u);
+    PublishResult other = b2.publish(keyed("k", "order-17", "once"));
+    ASSERT_TRUE(other.status.is_ok()) << other.status.message();
+    EXPECT_TRUE(other.duplicate);
+    EXPECT_EQ(other.id, first.id);
+    EXPECT_EQ(other.subscribers, 0u);
+    // This instance restarts; Redis lives on and still knows the key.
+    b1.reset();
+    b1 = std::make_unique<RedisBridge>(hub1, options_for(redis), quiet_log());
+    ASSERT_TRUE(b1->start().is_ok());
+    PublishResult after = b1->publish(keyed("k", "order-17", "once"));
+    EXPECT_TRUE(after.duplicate);
+    EXPECT_EQ(after.id, first.id);
+    ASSERT_TRUE(b2.publish(keyed("k", "order-18", "next")).status.is_ok());
+    ASSERT_TRUE(wait_until([&] { return history(hub2, "k").size() == 2; }));
+    auto h = history(hub2, "k");
+    EXPECT_EQ(h[0]->id, first.id);
+    EXPECT_NE(h[1]->block().find("data: next"), std::string_view::npos);
+    EXPECT_EQ(b1->stats().published, 0u);  // duplicates are not counted as published
+    EXPECT_EQ(b2.stats().published, 1u);
+}
+
+TEST(RedisBridge, ABatchSentAgainPublishesOnlyWhatIsNew) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub(HubLimits{}, quiet_log());
+    RedisBridge bridge(hub, options_for(redis), quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    auto once = bridge.publish_batch({keyed("b", "r-1", "1"), keyed("b", "r-2", "2")});
+    ASSERT_EQ(once.size(), 2u);
+    std::size_t failed = 99;
+    auto res = bridge.publish_batch({keyed("b", "r-1", "1"), keyed("b", "r-2", "2"), keyed("b", "r-3", "3"),
+                                     keyed("b", "r-3", "3"), keyed("c", "r-1", "other topic")},
+                                    &failed);
+    EXPECT_EQ(failed, 5u);
+    ASSERT_EQ(res.size(), 5u);
+    EXPECT_TRUE(res[0].duplicate && res[1].duplicate && res[3].duplicate);
+    EXPECT_FALSE(res[2].duplicate || res[4].duplicate);  // a key is remembered per topic
+    EXPECT_EQ(res[0].id, once[0].id);
+    EXPECT_EQ(res[1].id, once[1].id);
+    EXPECT_EQ(res[3].id, res[2].id);
+    ASSERT_TRUE(wait_until([&] { return history(hub, "b").size() == 3 && history(hub, "c").size() == 1; }));
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(history(hub, "b").size(), 3u);
+}
+
+TEST(RedisBridge, RecordsHoldAtLeastTheLastHistoryKeysAndExpire) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub(HubLimits{}, quiet_log());
+    RedisBridgeOptions o = options_for(redis);
+    o.history = 3;
+    RedisBridge bridge(hub, o, quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    for (int i = 1; i <= 7; ++i) ASSERT_FALSE(bridge.publish(keyed("r", "k" + std::to_string(i))).duplicate) << i;
+    // k4..k7 came after k1..k3: the last three keys (and more) are remembered, the oldest not.
+    for (int i = 4; i <= 7; ++i) EXPECT_TRUE(bridge.publish(keyed("r", "k" + std::to_string(i))).duplicate) << i;
+    EXPECT_FALSE(bridge.publish(keyed("r", "k1")).duplicate);
+    long long held = redis_command(redis, {"HLEN", "sse:#idem:r"}).integer + redis_command(redis, {"HLEN", "sse:#idem-old:r"}).integer;
+    EXPECT_LE(held, 2 * 3);
+    for (const char *record : {"sse:#idem:r", "sse:#idem-old:r"}) {
+        long long ttl = redis_command(redis, {"PTTL", record}).integer;
+        EXPECT_GT(ttl, 0) << record;
+        EXPECT_LE(ttl, kKeyRecordTtl.count()) << record;
+    }
+}
+
+TEST(RedisBridgeStreams, AKeyPublishedOnceIsNotAddedToTheStreamAgain) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub1(streams_hub(), quiet_log()), hub2(streams_hub(), quiet_log());
+    RedisBridge b1(hub1, streams_options(redis), quiet_log()), b2(hub2, streams_options(redis), quiet_log());
+    ASSERT_TRUE(b1.start().is_ok());
+    ASSERT_TRUE(b2.start().is_ok());
+    auto first = b1.publish_batch({keyed("s", "a"), keyed("s", "b")});
+    ASSERT_EQ(first.size(), 2u);
+    ASSERT_TRUE(first[1].status.is_ok()) << first[1].status.message();
+    std::size_t failed = 99;
+    auto again = b2.publish_batch({keyed("s", "a"), keyed("s", "b"), keyed("s", "c")}, &failed);
+    ASSERT_EQ(failed, 3u);
+    EXPECT_TRUE(again[0].duplicate && again[1].duplicate);
+    EXPECT_EQ(again[0].id, first[0].id);
+    EXPECT_EQ(again[1].id, first[1].id);
+    EXPECT_FALSE(again[2].duplicate);
+    EXPECT_EQ(compare_stream_ids(first[1].id, again[2].id), -1);
+    EXPECT_EQ(xlen(redis, "sse:s"), 3);
+    // An instance that resumes from Redis replays each event once.
+    Hub hub3(streams_hub(), quiet_log());
+    RedisBridge b3(hub3, streams_options(redis), quiet_log());
+    ASSERT_TRUE(b3.start().is_ok());
+    SubscribeResult sub = b3.subscribe_from_start({"s"});
+    ASSERT_TRUE(sub.status.is_ok()) << sub.status.message();
+    EXPECT_EQ(ids_of(sub.replay), (std::vector<std::string>{first[0].id, first[1].id, again[2].id}));
+    hub3.cancel(sub.ticket);
+}
+
+TEST(RedisBridgeStreams, ABatchOfDuplicatesLeavesTheCounterAlone) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub(streams_hub(), quiet_log());
+    RedisBridge bridge(hub, streams_options(redis), quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    PublishResult first = bridge.publish(keyed("s", "a"));
+    std::string counter = redis_command(redis, {"GET", "sse:#lastid"}).str;
+    EXPECT_EQ(counter, first.id);
+    EXPECT_TRUE(bridge.publish(keyed("s", "a")).duplicate);
+    EXPECT_EQ(redis_command(redis, {"GET", "sse:#lastid"}).str, counter);
+    EXPECT_EQ(compare_stream_ids(first.id, publish_n(bridge, "s", 1)[0]), -1);
+}
+
+TEST(RedisBridge, AnIdThatIsNotUtf8IsRefusedBeforeRedis) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub(HubLimits{}, quiet_log());
+    RedisBridge bridge(hub, options_for(redis), quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    PublishRequest r;
+    r.topic = "u";
+    r.id = "\xFF";
+    r.data = "x";
+    PublishResult res = bridge.publish(std::move(r));
+    EXPECT_EQ(res.status.message(), "id is not valid UTF-8");
+    EXPECT_EQ(bridge.stats().published, 0u);
 }

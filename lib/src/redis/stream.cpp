@@ -1,6 +1,7 @@
 #include "redis/stream.hpp"
 
 #include "redis/envelope.hpp"
+#include "redis/idempotency.hpp"
 
 namespace ssekit {
 
@@ -11,33 +12,49 @@ constexpr std::string_view kEmptyIdHead = R"({"ssekit":1,"id":"",)";
 
 }  // namespace
 
-const std::string_view kStreamPublishScript = R"(local t = redis.call('TIME')
+const std::string kStreamPublishScript = std::string(kKeyRecordLua) + R"(local cap, ttl, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local function arg(i, field) return ARGV[3 + 3 * (i - 1) + field] end
+local function group(i) return tonumber(arg(i, 2)) end
+local function key(i) return arg(i, 3) end
+local function records(g) return KEYS[1 + n + 2 * g - 1], KEYS[1 + n + 2 * g] end
+idem.load(n, group, key, records)
+local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local n = 0
+local seq = 0
 local last = redis.call('GET', KEYS[1])
 if last then
   local lms, ln = string.match(last, '^(%d+)-(%d+)$')
   if lms and tonumber(lms) >= ms then
     ms = tonumber(lms)
-    n = tonumber(ln) + 1
+    seq = tonumber(ln) + 1
   end
 end
 local out = {}
-for i = 2, #KEYS do
-  local id = string.format('%.0f-%.0f', ms, n)
-  local r = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id, 'e', ARGV[i])
-  if type(r) == 'table' and r.err then
-    -- The stream is ahead of the counter (written by someone else): let Redis pick.
-    r = redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i])
-    local rms, rn = string.match(r, '^(%d+)-(%d+)$')
-    ms = tonumber(rms)
-    n = tonumber(rn)
+local published = false
+for i = 1, n do
+  local original = idem.original(group(i), key(i))
+  if original then
+    out[#out + 1] = original
+    out[#out + 1] = -1
+  else
+    local id = string.format('%.0f-%.0f', ms, seq)
+    local r = redis.pcall('XADD', KEYS[1 + i], 'MAXLEN', '~', cap, id, 'e', arg(i, 1))
+    if type(r) == 'table' and r.err then
+      -- The stream is ahead of the counter (written by someone else): let Redis pick.
+      r = redis.call('XADD', KEYS[1 + i], 'MAXLEN', '~', cap, '*', 'e', arg(i, 1))
+      local rms, rn = string.match(r, '^(%d+)-(%d+)$')
+      ms = tonumber(rms)
+      seq = tonumber(rn)
+    end
+    out[#out + 1] = r
+    out[#out + 1] = redis.call('PUBLISH', KEYS[1 + i], '{"ssekit":1,"id":"' .. r .. '",' .. arg(i, 1))
+    idem.note(group(i), key(i), r)
+    seq = seq + 1
+    published = true
   end
-  out[#out + 1] = r
-  out[#out + 1] = redis.call('PUBLISH', KEYS[i], '{"ssekit":1,"id":"' .. r .. '",' .. ARGV[i])
-  n = n + 1
 end
-redis.call('SET', KEYS[1], string.format('%.0f-%.0f', ms, n - 1))
+if published then redis.call('SET', KEYS[1], string.format('%.0f-%.0f', ms, seq - 1)) end
+idem.record(tonumber(cap), ttl, records)
 return out
 )";
 
@@ -83,17 +100,22 @@ Status append_stream_publish(RedisConn &c, std::string_view prefix, std::size_t 
         rests.emplace_back();
         encode_stream_rest(e, rests.back());
     }
-    std::string numkeys = std::to_string(events.size() + 1), capstr = std::to_string(cap == 0 ? 1 : cap);
+    KeyGroups groups = key_groups(prefix, events);
+    std::string numkeys = std::to_string(1 + events.size() + groups.records.size());
+    std::string capstr = std::to_string(cap == 0 ? 1 : cap), ttl = std::to_string(kKeyRecordTtl.count());
+    std::string count = std::to_string(events.size());
     std::string counter = stream_counter_key(prefix);
     std::vector<std::string_view> argv;
-    argv.reserve(5 + 2 * events.size());
+    argv.reserve(7 + keys.size() + groups.records.size() + 3 * events.size());
     argv.push_back("EVAL");
     argv.push_back(kStreamPublishScript);
     argv.push_back(numkeys);
     argv.push_back(counter);
     for (const auto &k : keys) argv.push_back(k);
-    argv.push_back(capstr);
-    for (const auto &r : rests) argv.push_back(r);
+    for (const auto &r : groups.records) argv.push_back(r);
+    argv.insert(argv.end(), {capstr, ttl, count});
+    for (std::size_t i = 0; i < events.size(); ++i)
+        argv.insert(argv.end(), {rests[i], groups.group_of[i], events[i].key});
     return c.append(argv);
 }
 

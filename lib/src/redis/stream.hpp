@@ -20,6 +20,11 @@
 // `XADD *` and the counter follows it. Publishers cannot choose ids: a request with one is
 // refused.
 //
+// An event with an idempotency key whose key record (redis/idempotency.hpp) remembers it is
+// not added again: the script answers its original stream id instead, in the same call, so the
+// check holds for every ssed and sse-pub writing to the prefix. The records' `remember` bound
+// is the cap: a key is remembered at least as long as its entry can be in the stream.
+//
 // Pure functions, except append_stream_publish which writes to the given connection.
 #pragma once
 
@@ -38,10 +43,12 @@ namespace ssekit {
 
 // The stream entry field that holds the envelope's rest.
 inline constexpr std::string_view kStreamField = "e";
-// KEYS[1]: the counter key; KEYS[1 + i]: the stream of event i; ARGV[1]: the cap;
-// ARGV[1 + i]: the rest of event i.
-// Returns a flat array: stream id, PUBLISH receivers, for each event in order.
-extern const std::string_view kStreamPublishScript;
+// KEYS[1]: the counter key; KEYS[1 + i]: the stream of event i (i = 1..n), then the key records
+// of the events' groups (redis/idempotency.hpp: KeyGroups); ARGV[1]: the cap; ARGV[2]: the
+// records' ttl in ms; ARGV[3]: n; then for each event its rest, group and key.
+// Returns a flat array: stream id, PUBLISH receivers, for each event in order; for a duplicate
+// the original stream id and -1.
+extern const std::string kStreamPublishScript;
 
 // `<prefix>#lastid`: the last id the script gave (see the note).
 std::string stream_counter_key(std::string_view prefix);
@@ -56,7 +63,8 @@ void encode_stream_rest(const PublishRequest &req, std::string &out);
 Status append_stream_publish(RedisConn &c, std::string_view prefix, std::size_t cap,
                              std::span<const PublishRequest> events);
 
-// Reads the script's reply for `n` events: their stream ids and PUBLISH receiver counts.
+// Reads the script's reply for `n` events: their stream ids and PUBLISH receiver counts (-1:
+// a duplicate, the id being the original one). kKeyedPublishScript answers the same way.
 // A Redis error reply is unavailable with Redis' message.
 Status parse_stream_publish_reply(const RedisValue &v, std::size_t n, std::vector<std::string> &ids,
                                   std::vector<long long> &receivers);

@@ -14,6 +14,7 @@
 
 #include "redis/conn.hpp"
 #include "redis/envelope.hpp"
+#include "redis/idempotency.hpp"
 #include "hub/stream_id.hpp"
 #include "base/backoff.hpp"
 #include "base/duration.hpp"
@@ -269,6 +270,25 @@ struct RedisBridge::Impl {
             return st;
         };
         if (auto st = append_stream_publish(pub, o.prefix, o.history, reqs); !st) return fail(st);
+        if (auto st = pub.flush(); !st) return fail(st);
+        RedisValue v;
+        if (auto st = pub.read_reply(v); !st) return fail(st);
+        std::vector<std::string> ids;
+        if (auto st = parse_stream_publish_reply(v, reqs.size(), ids, receivers); !st) return st;
+        for (std::size_t i = 0; i < reqs.size(); ++i) reqs[i].id = std::move(ids[i]);
+        return Status::ok();
+    }
+
+    // Pubsub mode, a batch with idempotency keys: one script call (atomic) that skips the events
+    // whose key Redis remembers; their original ids replace the minted ones, receivers -1.
+    Status publish_keyed(std::vector<PublishRequest> &reqs, std::vector<long long> &receivers) {
+        std::lock_guard lock(pub_mu);
+        if (auto st = publisher(); !st) return st;
+        auto fail = [&](Status st) {
+            pub = RedisConn{};
+            return st;
+        };
+        if (auto st = append_keyed_publish(pub, o.prefix, o.history, reqs); !st) return fail(st);
         if (auto st = pub.flush(); !st) return fail(st);
         RedisValue v;
         if (auto st = pub.read_reply(v); !st) return fail(st);
@@ -620,8 +640,11 @@ std::vector<PublishResult> RedisBridge::publish_batch(std::vector<PublishRequest
     if (!streams)
         for (auto &r : reqs)
             if (r.id.empty()) r.id = impl_->minter.next();
-    std::vector<long long> receivers;
-    Status st = streams ? impl_->publish_streams(reqs, receivers) : impl_->publish_all(reqs, receivers);
+    std::vector<long long> receivers;  // -1: a duplicate (its key is remembered), id the original
+    const bool keyed = std::any_of(reqs.begin(), reqs.end(), [](const PublishRequest &r) { return !r.key.empty(); });
+    Status st = streams ? impl_->publish_streams(reqs, receivers)
+                : keyed ? impl_->publish_keyed(reqs, receivers)
+                        : impl_->publish_all(reqs, receivers);
     if (!st) {
         impl_->publish_failures.fetch_add(reqs.size(), std::memory_order_relaxed);
         impl_->log.warn(st.message() + "; " + std::to_string(reqs.size()) + " event(s) refused with 503");
@@ -629,11 +652,14 @@ std::vector<PublishResult> RedisBridge::publish_batch(std::vector<PublishRequest
         out.push_back(PublishResult{Status::unavailable("Redis is unavailable: " + st.message()), {}, 0, 0});
         return out;
     }
-    impl_->published.fetch_add(reqs.size(), std::memory_order_relaxed);
     if (failed_index) *failed_index = reqs.size();  // as Hub::publish_batch: none failed
-    for (std::size_t i = 0; i < reqs.size(); ++i)
-        out.push_back(PublishResult{Status::ok(), std::move(reqs[i].id), 0,
-                                    static_cast<std::size_t>(receivers[i] < 0 ? 0 : receivers[i])});
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+        PublishResult r{Status::ok(), std::move(reqs[i].id), 0,
+                        static_cast<std::size_t>(receivers[i] < 0 ? 0 : receivers[i])};
+        r.duplicate = receivers[i] < 0;
+        if (!r.duplicate) impl_->published.fetch_add(1, std::memory_order_relaxed);
+        out.push_back(std::move(r));
+    }
     return out;
 }
 

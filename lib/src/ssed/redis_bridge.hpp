@@ -24,7 +24,13 @@
 // exponential backoff (base/backoff.hpp, no jitter) and re-subscribes; events published in Redis meanwhile are lost for this
 // instance (pub/sub stores nothing), and the gap is logged with its length. publish() never
 // reports a false success: with Redis unreachable it returns unavailable (ssed answers 503);
-// a PUBLISH whose reply was lost counts as failed too (the publisher may retry: at-least-once).
+// a PUBLISH whose reply was lost counts as failed too (the publisher may retry: with an
+// idempotency key the retry is answered as a duplicate, without one it is published again).
+//
+// Idempotency keys (redis/idempotency.hpp): a batch with keys is published by one script call
+// that checks and records them in Redis, so a duplicate is recognised on every instance and
+// after a restart of this one; its result carries the original id and `duplicate`. Batches
+// without keys stay MULTI/PUBLISH.../EXEC. In streams mode the streams script does the same.
 // healthy() is true while the subscription is live (for /healthz).
 //
 // Streams mode (RedisBridgeOptions::mode, ssed --redis-mode streams; redis_stream.hpp): every
