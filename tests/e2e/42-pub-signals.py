@@ -38,7 +38,7 @@ class PubSignals(ProcTestCase):
         pub.signal(signal.SIGINT)
         self.assertEqual(pub.wait(10), 69, pub.stderr())
         self.assertLess(time.monotonic() - began, 10)
-        self.assertIn("interrupted; published 0 of 1 events", pub.stderr())
+        self.assertIn("interrupted; published 0 of 1 event", pub.stderr())
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ class PubFailFast(ProcTestCase):
             rc, err, took = self.pub(*args, "news", "hi", env=env)
             self.assertEqual(rc, 69, err)
             self.assertIn(f"is ssed running at {url}? (set --server or SSE_SERVER)", err)
-            self.assertIn("published 0 of 1 events", err)
+            self.assertIn("published 0 of 1 event;", err)
             self.assertLess(took, 20, "the documented 3 s, not --retry-for's 30 s")
 
     def test_line_mode_keeps_retrying_for_retry_for(self):

@@ -111,6 +111,8 @@ TEST(PubOptions, UsageErrorsExit64WithOneLine) {
         {"--redis-mode", "streams", "t"},              // needs --redis
         {"--redis-mode", "streams", "--redis", "redis://h", "-s", "-i", "1", "t"},
         {"-i", "1", "t"},                              // --id without DATA or -s
+        {"-k", "order-1", "t"},                        // --key without DATA or -s
+        {"--json", "--key", "order-1", "t"},           // --json lines carry their own "key"
         {"--retry-for", "-1", "t"},
         {"--stream-maxlen", "0", "t"},
         {"--reconnect-ms", "soon", "t"},

@@ -1,5 +1,6 @@
 // sse-pub's retry policy (publisher.hpp): what is accepted is never sent again, connection
-// trouble is retried until --retry-for passes without progress, refusals are final at once.
+// trouble is retried until --retry-for passes without progress, refusals are final at once;
+// and the keys sse-pub gives events, new in every run.
 #include "pub/publisher.hpp"
 
 #include <gtest/gtest.h>
@@ -162,4 +163,15 @@ TEST(Publisher, RetryAfterBeyondRetryForGivesUpAtOnceSayingSo) {
     Status st = pub.publish(ev);
     EXPECT_EQ(st.code(), Status::Code::unavailable);
     EXPECT_NE(st.message().find("the server asks to retry after"), std::string::npos) << st.message();
+}
+
+TEST(KeyMinter, KeysAreTheRunIdThenACountAndEveryRunDrawsItsOwn) {
+    KeyMinter a, b;
+    ASSERT_EQ(a.prefix().size(), 17u);  // 16 hex digits and '-'
+    EXPECT_EQ(a.prefix().find_first_not_of("0123456789abcdef"), 16u);
+    EXPECT_EQ(a.next(), a.prefix() + "1");
+    EXPECT_EQ(a.next(), a.prefix() + "2");
+    EXPECT_NE(a.prefix(), b.prefix());
+    EXPECT_EQ(b.next(), b.prefix() + "1");
+    EXPECT_TRUE(check_key(a.next()).is_ok());
 }

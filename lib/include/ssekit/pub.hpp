@@ -5,9 +5,13 @@
 // one event; without DATA it reads standard input (pub_input.hpp: lines, -s whole input,
 // --json lines) and sends batches as they become ready.
 //
-// Order of checks: options are validated (topic name, CR/LF in --id/--event) before anything
-// is sent, so a refused option exits 65 without contacting the server. In Redis mode sse-pub
-// mints an id for every event that has none (redis_envelope.hpp); over HTTP the server does.
+// Order of checks: options are validated (topic name, CR/LF or bytes that are not UTF-8 in
+// --id/--event, the --key syntax) before anything is sent, so a refused option exits 65
+// without contacting the server. In Redis mode sse-pub mints an id for every event that has
+// none (redis/envelope.hpp); over HTTP the server does. Every event gets an idempotency key
+// (KeyMinter, pub/publisher.hpp) unless it has one (--key, "key" in --json), so a batch sent
+// again after its answer was lost is not published twice; data that is not valid UTF-8 is
+// sent as U+FFFD (sse/publish.hpp), the same over HTTP, in batches and into Redis.
 // With --redis-mode streams, events go into a capped stream per topic as well (one atomic Lua
 // script per event, redis_stream.hpp), Redis assigns the ids, and an event with an id is refused.
 //
@@ -17,9 +21,10 @@
 // --decode base64 gives the bytes back.
 //
 // Exit: 0 all published; 64 bad options (check_pub_options); 65 input refused (locally or a 400/413); 66 standard input unreadable;
-// 69 cannot connect or retries exhausted ("published N of M events" on stderr; for one DATA
-// event, after only kOneShotUnreachedFor when nothing answers there); 76 an answer that is not
-// ssed's; 77 on 401/403.
+// 69 cannot connect or retries exhausted ("published N of M events read" on stderr: N
+// acknowledged, M read from the input before the stop, a refused line not counted; for one
+// DATA event "published 0 of 1 event", after only kOneShotUnreachedFor when nothing answers
+// there); 76 an answer that is not ssed's; 77 on 401/403.
 #pragma once
 
 #include <csignal>
@@ -51,6 +56,7 @@ struct PubOptions {
     std::string redis;                  // redis URL; excludes --server
     std::string event;                  // -e: event type for every event without its own
     std::string id;                     // -i: id of the single event (DATA or -s)
+    std::string key;                    // -k: idempotency key of the single event (DATA or -s)
     std::optional<std::uint64_t> reconnect_ms;  // --reconnect-ms MS: the `retry:` field
     std::string token;                  // --token, $SSE_TOKEN
     std::string redis_prefix{kDefaultChannelPrefix};  // --redis-prefix: channel = prefix + topic

@@ -36,7 +36,7 @@ const std::vector<ExitCodeRow> &exit_codes() {
           {"sse-tail", "--input FILE or standard input cannot be read"}}},
         {Exit::unavailable, "cannot connect",
          {{"ssed", "Redis unreachable at start"},
-          {"sse-pub", "retries ran out (\"published N of M events\")"},
+          {"sse-pub", "retries ran out (\"published N of M events read\")"},
           {"sse-tail", "refused, host not found, TLS verification failed"}}},
         {Exit::software, "internal error",
          {{"ssed", "a bug: please report it"}, {"sse-pub", "a bug: please report it"},

@@ -58,6 +58,9 @@ void bind_pub_options(CLI::App &app, PubOptions &o) {
     auto *fields = app.add_option_group("Event fields");
     fields->add_option("-e,--event", o.event, "Event type (the `event:` field) of events that have none");
     fields->add_option("-i,--id", o.id, "Id of the single event (DATA or -s); otherwise ids are minted");
+    fields->add_option("-k,--key", o.key,
+                       "Idempotency key of the single event (DATA or -s): a destination that remembers it "
+                       "does not publish the event again; otherwise each event gets a key of this run");
     auto *reconnect = fields->add_option("--reconnect-ms", o.reconnect_ms,
                                          "Ask subscribers to wait MS before reconnecting (the `retry:` field)")
                           ->type_name("MS");
@@ -83,6 +86,9 @@ Status check_pub_options(const PubOptions &o) {
     if (streams && !o.id.empty()) return usage("--id cannot be used with --redis-mode streams: Redis assigns the ids");
     if (!o.id.empty() && !o.data && !o.whole)
         return usage("--id names a single event: give DATA or -s (in line and --json mode each event has its own id)");
+    if (!o.key.empty() && !o.data && !o.whole)
+        return usage("--key names a single event: give DATA or -s (in line mode each event gets its own key; "
+                     "--json lines may carry \"key\")");
     if (!o.redis.empty()) {
         RedisEndpoint endpoint;
         return parse_redis_url(o.redis, endpoint);
@@ -92,15 +98,21 @@ Status check_pub_options(const PubOptions &o) {
 
 namespace {
 
-// Fills in what the command line supplies and checks what the event carries.
-Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &minter) {
+// Fills in what the command line supplies, checks what the event carries, and gives it what
+// it still lacks: an id (Redis, pubsub mode), a key, data in valid UTF-8 (sse/publish.hpp).
+Status prepare(PublishRequest &r, const PubOptions &o, bool redis, IdMinter &ids, KeyMinter &keys) {
     const bool streams = o.redis_mode == RedisMode::streams;
     if (r.topic.empty()) r.topic = o.topic;
     if (r.type.empty()) r.type = o.event;
     if (!r.retry) r.retry = o.reconnect_ms;
     if (auto st = check_publish(r); !st) return st;
-    if (streams) return check_stream_request(r);  // Redis assigns the id
-    if (redis && r.id.empty()) r.id = minter.next();
+    if (streams) {
+        if (auto st = check_stream_request(r); !st) return st;  // Redis assigns the id
+    } else if (redis && r.id.empty()) {
+        r.id = ids.next();
+    }
+    if (r.key.empty()) r.key = keys.next();
+    make_data_valid_utf8(r);
     return Status::ok();
 }
 
@@ -115,9 +127,11 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
     // Everything the command line says is checked before anything is sent.
     PublishRequest probe;
     probe.id = o.id;
+    probe.key = o.key;
     IdMinter minter;
+    KeyMinter keys;
     bool redis = !o.redis.empty();
-    if (auto st = prepare(probe, o, false, minter); !st) {
+    if (auto st = prepare(probe, o, false, minter, keys); !st) {
         log.error(st.message());
         return Exit::data;
     }
@@ -130,6 +144,7 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
             return Exit::usage;
         }
         ro.prefix = o.redis_prefix;
+        ro.minted_key_prefix = keys.prefix();
         ro.streams = o.redis_mode == RedisMode::streams;
         ro.stream_maxlen = o.stream_maxlen;
         sink = make_redis_sink(std::move(ro), log);
@@ -146,11 +161,16 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
     Publisher pub(std::move(sink), policy, log, &stop);
     std::string where = pub.sink().describe();
 
-    std::uint64_t total = 0;
+    // The events read that sse-pub set out to publish: what "published N of M" counts N against.
+    // A refused line, and anything read after it, is not among them.
+    std::uint64_t offered = 0;
+    auto counts = [&] {
+        if (o.data) return "published " + std::to_string(pub.published()) + " of 1 event";
+        return "published " + std::to_string(pub.published()) + " of " + std::to_string(offered) + " events read";
+    };
     auto fail = [&](const Status &st) {
         const bool nothing_there = !redis && st.code() == Status::Code::unavailable && !pub.sink().reached();
-        log.error(st.message() + "; published " + std::to_string(pub.published()) + " of " +
-                  std::to_string(total) + " events" +
+        log.error(st.message() + "; " + counts() +
                   (nothing_there ? "; is ssed running at " + where + "? (set --server or SSE_SERVER)" : ""));
         return exit_for(st);
     };
@@ -159,11 +179,11 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
         std::vector<PublishRequest> one(1);
         one[0].data = o.base64 ? base64_encode(*o.data) : *o.data;
         one[0].id = o.id;
-        if (auto st = prepare(one[0], o, redis, minter); !st) {
+        one[0].key = o.key;
+        if (auto st = prepare(one[0], o, redis, minter, keys); !st) {
             log.error(st.message());
             return Exit::data;
         }
-        total = 1;
         if (auto st = pub.publish(one); !st) return fail(st);
         log.info("published 1 event to " + where + (one[0].id.empty() ? "" : " with id " + one[0].id));
         return Exit::ok;
@@ -178,27 +198,28 @@ Exit run_pub(const PubOptions &o, int input_fd, const Logger &log, const volatil
     for (;;) {
         Status rst = reader.next_batch(batch);
         if (!rst) {
-            total = reader.events_read();
             if (rst.code() == Status::Code::io) {
-                log.error(rst.message() + "; published " + std::to_string(pub.published()) + " of " +
-                          std::to_string(total) + " events");
+                log.error(rst.message() + "; " + counts());
                 return Exit::no_input;
             }
             return fail(rst);
         }
         if (batch.empty()) break;
-        total = reader.events_read();
         reqs.clear();
         Status bad;
         for (auto &ev : batch) {
-            if (mode == InputMode::whole || mode == InputMode::bytes) ev.req.id = o.id;
+            if (mode == InputMode::whole || mode == InputMode::bytes) {
+                ev.req.id = o.id;
+                ev.req.key = o.key;
+            }
             if (o.base64) ev.req.data = base64_encode(ev.req.data);
-            if (auto st = prepare(ev.req, o, redis, minter); !st) {
+            if (auto st = prepare(ev.req, o, redis, minter, keys); !st) {
                 bad = ev.line ? Status::invalid_argument("line " + std::to_string(ev.line) + ": " + st.message()) : st;
                 break;
             }
             reqs.push_back(std::move(ev.req));
         }
+        offered += reqs.size();
         // Events before a refused one still go out, so "published N" means the first N.
         if (auto st = pub.publish(reqs); !st) return fail(st);
         if (!bad.is_ok()) return fail(bad);

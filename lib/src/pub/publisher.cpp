@@ -3,7 +3,10 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "base/curl_handles.hpp"
@@ -12,6 +15,7 @@
 #include "base/json.hpp"
 #include "redis/conn.hpp"
 #include "redis/envelope.hpp"
+#include "redis/idempotency.hpp"
 #include "redis/stream.hpp"
 
 namespace ssekit {
@@ -111,10 +115,12 @@ private:
         if (e.retry) param("retry", std::to_string(*e.retry));
         std::string reply;
         long code = 0;
-        if (auto st = perform(url, e.data, "text/plain; charset=utf-8", code, reply); !st) return st;
+        if (auto st = perform(url, e.data, "text/plain; charset=utf-8", e.key, code, reply); !st) return st;
         if (code / 100 == 2 && log_.enabled(Logger::Level::debug)) {
             if (auto id = json_string_member(reply, "id"))
-                log_.debug("published id " + *id + " to " + e.topic);
+                log_.debug((reply.find("\"duplicate\":true") != std::string::npos ? "already published as id "
+                                                                                   : "published id ") +
+                           *id + " to " + e.topic);
         }
         return status_for(code, reply, "id", url);
     }
@@ -133,24 +139,31 @@ private:
                 body.append(R"(,"id":)");
                 append_json_string(body, e.id);
             }
+            if (!e.key.empty()) {
+                body.append(R"(,"key":)");
+                append_json_string(body, e.key);
+            }
             if (e.retry) body.append(R"(,"retry":)").append(std::to_string(*e.retry));
             body.append("}\n");
         }
         std::string url = o_.server + "/events/" + escape(run[0].topic);
         std::string reply;
         long code = 0;
-        if (auto st = perform(url, body, "application/x-ndjson", code, reply); !st) return st;
+        if (auto st = perform(url, body, "application/x-ndjson", {}, code, reply); !st) return st;
         log_.debug("POST " + url + ": " + std::to_string(run.size()) + " events, status " + std::to_string(code));
         return status_for(code, reply, "first_id", url);
     }
 
-    Status perform(const std::string &url, const std::string &body, const char *ctype, long &code, std::string &reply) {
+    // `key`: the Idempotency-Key header of a single event ("" = none).
+    Status perform(const std::string &url, const std::string &body, const char *ctype, std::string_view key,
+                   long &code, std::string &reply) {
         CURL *c = curl_.get();
         CurlSlistPtr headers;
         auto add = [&](const std::string &h) { headers.reset(curl_slist_append(headers.release(), h.c_str())); };
         add(std::string("Content-Type: ") + ctype);
         add("Expect:");  // no 100-continue round trip for larger bodies
         if (!o_.token.empty()) add("Authorization: Bearer " + o_.token);
+        if (!key.empty()) add("Idempotency-Key: " + std::string(key));
         char errbuf[CURL_ERROR_SIZE] = {0};
         curl_easy_setopt(c, CURLOPT_URL, url.c_str());
         curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -227,24 +240,105 @@ public:
     Status send(std::span<const PublishRequest> events, std::size_t &accepted) override {
         accepted = 0;
         if (!conn_.connected()) {
+            acknowledged_mark_.clear();  // its DEL would go to a new connection: let it expire
             if (auto st = RedisConn::connect(o_.endpoint, o_.connect_timeout, conn_); !st) return st;
             if (auto st = conn_.set_io_timeout(o_.io_timeout); !st) return st;
             reached_ = true;
             log_.debug("connected to " + describe());
         }
-        for (std::size_t i = 0; i < events.size(); i += o_.max_batch_events) {
-            std::size_t n = std::min(o_.max_batch_events, events.size() - i);
+        while (accepted < events.size()) {
+            auto batch = events.subspan(accepted, std::min(o_.max_batch_events, events.size() - accepted));
+            std::size_t done = 0;  // leading events of `batch` known accepted
+            Status st = o_.streams           ? send_streams(batch, done)
+                        : all_minted(batch) ? send_marked(batch, done)
+                                            : send_keyed(batch, done);
+            accepted += done;
+            if (!st) return st;
+        }
+        return Status::ok();
+    }
+
+private:
+    Status refused(const RedisValue &v) const {
+        return Status::protocol("redis " + describe() + (o_.streams ? ": stream publish refused: " : ": PUBLISH refused: ") + v.str);
+    }
+
+    bool all_minted(std::span<const PublishRequest> batch) const {
+        if (o_.minted_key_prefix.empty()) return false;
+        return std::all_of(batch.begin(), batch.end(), [&](const PublishRequest &e) { return e.key.starts_with(o_.minted_key_prefix); });
+    }
+
+    // Streams: one script call per event, so `done` counts exactly; the script drops an event
+    // whose key Redis remembers (a resend) and answers its original id.
+    Status send_streams(std::span<const PublishRequest> batch, std::size_t &done) {
+        for (std::size_t k = 0; k < batch.size(); ++k)
+            if (auto st = append_stream_publish(conn_, o_.prefix, o_.stream_maxlen, batch.subspan(k, 1)); !st) return st;
+        if (auto st = conn_.flush(); !st) return st;
+        for (const auto &e : batch) {
+            RedisValue v;
+            if (auto st = conn_.read_reply(v); !st) return st;
+            if (v.type == RedisValue::Type::error) return refused(v);
+            if (v.type == RedisValue::Type::array && v.elements.size() == 2)
+                log_.debug((v.elements[1].integer < 0 ? "already published as id " : "published id ") + v.elements[0].str +
+                           " to " + e.topic);
+            ++done;
+        }
+        return Status::ok();
+    }
+
+    // Pubsub, keys not (all) minted here: one call of the keyed publish script, atomic.
+    Status send_keyed(std::span<const PublishRequest> batch, std::size_t &done) {
+        if (auto st = append_keyed_publish(conn_, o_.prefix, o_.stream_maxlen, batch); !st) return st;
+        if (auto st = conn_.flush(); !st) return st;
+        RedisValue v;
+        if (auto st = conn_.read_reply(v); !st) return st;
+        if (v.type == RedisValue::Type::error) return refused(v);
+        std::vector<std::string> ids;
+        std::vector<long long> receivers;
+        if (auto st = parse_stream_publish_reply(v, batch.size(), ids, receivers); !st) return st;
+        for (std::size_t k = 0; k < batch.size(); ++k)
+            if (receivers[k] < 0) log_.debug("already published as id " + ids[k] + " to " + batch[k].topic);
+        done = batch.size();
+        return Status::ok();
+    }
+
+    // Pubsub, keys minted here: the batch and its mark in one MULTI/EXEC (redis/idempotency.hpp),
+    // after reading the mark under WATCH: a mark already there counts events an earlier attempt
+    // published, which are accepted without being sent again.
+    Status send_marked(std::span<const PublishRequest> batch, std::size_t &done) {
+        const std::string mark = batch_mark(o_.prefix, batch[0].key);
+        for (;;) {
+            // One round trip: drop the mark of the batch acknowledged before, watch and read ours.
+            const bool drop = !acknowledged_mark_.empty();
+            if (drop)
+                if (auto st = conn_.append({"DEL", acknowledged_mark_}); !st) return st;
+            if (auto st = conn_.append({"WATCH", mark}); !st) return st;
+            if (auto st = conn_.append({"GET", mark}); !st) return st;
+            if (auto st = conn_.flush(); !st) return st;
+            RedisValue v;
+            for (int r = drop ? 3 : 2; r > 0; --r) {
+                if (auto st = conn_.read_reply(v); !st) return st;
+                if (v.type == RedisValue::Type::error) return refused(v);
+            }
+            acknowledged_mark_.clear();
+            if (v.type == RedisValue::Type::string) {
+                std::uint64_t published = 0;
+                auto [end, ec] = std::from_chars(v.str.data(), v.str.data() + v.str.size(), published);
+                if (ec != std::errc() || end != v.str.data() + v.str.size())
+                    return Status::protocol("redis " + describe() + ": unexpected batch mark " + mark + " = " + v.str);
+                done = std::min<std::size_t>(batch.size(), published);
+                log_.debug(std::to_string(done) + " event(s) from key " + batch[0].key + " were published before");
+                if (auto st = conn_.command({"UNWATCH"}, v); !st) return st;
+                acknowledged_mark_ = mark;
+                return Status::ok();
+            }
             // PUBLISHes are written in the Redis protocol into one block and queued with one
             // call: hiredis' per-command formatting was a third of sse-pub's CPU per event.
             batch_.clear();
-            for (std::size_t k = 0; k < n; ++k) {
-                const auto &e = events[i + k];
-                if (o_.streams) {
-                    // One script call per event, so `accepted` counts exactly.
-                    if (auto st = append_stream_publish(conn_, o_.prefix, o_.stream_maxlen, events.subspan(i + k, 1)); !st)
-                        return st;
-                    continue;
-                }
+            const std::string count = std::to_string(batch.size()), ttl = std::to_string(kKeyRecordTtl.count());
+            append_resp(batch_, {"MULTI"});
+            append_resp(batch_, {"SET", mark, count, "PX", ttl});
+            for (const auto &e : batch) {
                 if (channel_topic_ != e.topic) {
                     channel_ = channel_for(o_.prefix, e.topic);
                     channel_topic_ = e.topic;
@@ -253,29 +347,30 @@ public:
                 encode_envelope(e, payload_);
                 append_resp(batch_, {"PUBLISH", channel_, payload_});
             }
-            if (!batch_.empty())
-                if (auto st = conn_.append_formatted(batch_); !st) return st;
+            append_resp(batch_, {"EXEC"});
+            if (auto st = conn_.append_formatted(batch_); !st) return st;
             if (auto st = conn_.flush(); !st) return st;
-            for (std::size_t k = 0; k < n; ++k) {
-                RedisValue v;
+            // +OK, +QUEUED for the SET and each PUBLISH, then EXEC's answer.
+            for (std::size_t r = 0; r < batch.size() + 2; ++r) {
                 if (auto st = conn_.read_reply(v); !st) return st;
-                if (v.type == RedisValue::Type::error)
-                    return Status::protocol("redis " + describe() + (o_.streams ? ": stream publish refused: " : ": PUBLISH refused: ") + v.str);
-                if (o_.streams && v.type == RedisValue::Type::array && !v.elements.empty())
-                    log_.debug("published id " + v.elements[0].str + " to " + events[i + k].topic);
-                ++accepted;
+                if (v.type == RedisValue::Type::error) return refused(v);
             }
+            if (auto st = conn_.read_reply(v); !st) return st;
+            if (v.type == RedisValue::Type::error) return refused(v);
+            if (v.type == RedisValue::Type::nil) continue;  // the mark changed meanwhile: read it again
+            done = batch.size();
+            acknowledged_mark_ = mark;
+            return Status::ok();
         }
-        return Status::ok();
     }
 
-private:
     RedisSinkOptions o_;
     Logger log_;
     RedisConn conn_;
     bool reached_ = false;                   // connected once
     std::string batch_, payload_;            // reused across batches
     std::string channel_, channel_topic_;    // the channel of the last topic seen
+    std::string acknowledged_mark_;          // of the last batch acknowledged: deleted with the next
 };
 
 }  // namespace
@@ -286,6 +381,27 @@ std::unique_ptr<Sink> make_http_sink(HttpSinkOptions opts, Logger log) {
 
 std::unique_ptr<Sink> make_redis_sink(RedisSinkOptions opts, Logger log) {
     return std::make_unique<RedisSink>(std::move(opts), std::move(log));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+KeyMinter::KeyMinter() {
+    std::random_device rd;
+    const std::uint64_t run = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(run));
+    prefix_.assign(hex).push_back('-');
+}
+
+std::string KeyMinter::next() {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, ++n_);
+    (void)ec;  // 24 digits hold any uint64
+    std::string key;
+    key.reserve(prefix_.size() + static_cast<std::size_t>(end - digits));
+    key.append(prefix_).append(digits, end);
+    return key;
 }
 
 // ---------------------------------------------------------------------------------------------

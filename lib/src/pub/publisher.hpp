@@ -8,12 +8,17 @@
 //     one write with TCP_NODELAY. Single POSTs on one connection to ssed, measured 2026-11-25:
 //     libcurl 21,600/s; httplib::Client 5,550/s with set_tcp_nodelay(true), 22/s without (the
 //     Nagle + delayed-ACK stall of dependency-notes §1). A 413 on a batch halves it and retries.
-//   - Redis: pipelined PUBLISH <prefix><topic> <envelope> in bounded batches (redis_envelope.hpp);
-//     the ids must already be set. In streams mode, one EVAL of the stream script
-//     (redis_stream.hpp) per event, pipelined the same way; Redis assigns the ids.
+//   - Redis: PUBLISH <prefix><topic> <envelope> in bounded batches (redis/envelope.hpp), the ids
+//     already set: a batch of keys this process minted (KeyMinter) is one MULTI/EXEC with its
+//     batch mark, after a WATCH and a read of the mark; any other batch is one call of the keyed
+//     publish script (redis/idempotency.hpp). In streams mode, one EVAL of the stream script
+//     (redis/stream.hpp) per event, pipelined; Redis assigns the ids.
 // send() reports how many leading events are known to be accepted, so nothing accepted is ever
 // sent twice. An event whose fate is unknown (the connection broke after it was written, before
-// the reply) counts as not accepted and is sent again: delivery is at-least-once.
+// the reply) counts as not accepted and is sent again, with the same idempotency key: the
+// destination (ssed's hub or Redis) drops it if the first attempt got through, so a retry does
+// not publish an event twice while the destination remembers the key (sse-pub(1), RETRIES).
+// A duplicate counts as accepted.
 //
 // Publisher adds the retry policy: a refused or broken connection (and an HTTP 502, 503 or
 // 504: a proxy's upstream or ssed's Redis is down) is retried with capped exponential backoff
@@ -71,14 +76,32 @@ struct HttpSinkOptions {
 };
 std::unique_ptr<Sink> make_http_sink(HttpSinkOptions opts, Logger log);
 
+// The idempotency keys sse-pub gives events that have none: "<run>-<n>", run being 16 hex
+// digits drawn at random once per process, n counting from 1. So a key is new by construction:
+// no other process, and no earlier run, sends it (what lets the Redis sink mark whole batches).
+class KeyMinter {
+public:
+    KeyMinter();  // draws the run id
+    std::string next();
+    const std::string &prefix() const { return prefix_; }  // "<run>-": what every minted key starts with
+
+private:
+    std::string prefix_;
+    std::uint64_t n_ = 0;
+};
+
 struct RedisSinkOptions {
     RedisEndpoint endpoint;
     std::string prefix{kDefaultChannelPrefix};
+    // Keys that start with this were minted by this process (KeyMinter::prefix); "" = none.
+    std::string minted_key_prefix;
     std::size_t max_batch_events = 1000;
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds io_timeout{30000};
     bool streams = false;             // redis_stream.hpp: XADD + PUBLISH script; ids from Redis
-    std::size_t stream_maxlen = kDefaultStreamMaxlen;  // MAXLEN ~ cap per topic stream
+    // MAXLEN ~ cap per topic stream, and how many keys per topic Redis remembers at least
+    // (redis/idempotency.hpp), as ssed's --history.
+    std::size_t stream_maxlen = kDefaultStreamMaxlen;
 };
 std::unique_ptr<Sink> make_redis_sink(RedisSinkOptions opts, Logger log);
 
