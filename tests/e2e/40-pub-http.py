@@ -1,6 +1,6 @@
 """sse-pub against a real ssed: one event, line mode, -s, --json, tokens, refused input, a
-refused connection, retrying until the server appears, and 100,000 piped lines arriving
-complete and in order."""
+refused connection, retrying until the server appears, a retry after a lost answer publishing
+nothing twice (idempotency keys), and 100,000 piped lines arriving complete and in order."""
 import json
 import os
 import socket
@@ -12,6 +12,7 @@ import unittest
 sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname(__file__), "..", "support")))
 from ssed_fixture import ProcTestCase, Ssed, binary  # noqa: E402
 from procs import free_port  # noqa: E402
+from relay import Relay  # noqa: E402
 
 
 class PubHttp(ProcTestCase):
@@ -81,7 +82,7 @@ class PubHttp(ProcTestCase):
         rc, _, err = self.pub("--server", ssed.url, "j", "--json", input='{"data":"ok"}\n{oops\n{"data":"never"}\n')
         self.assertEqual(rc, 65)
         self.assertIn("sse-pub: error: line 2: ", err)
-        self.assertIn("published 1 of 1 events", err)
+        self.assertIn("published 1 of 1 events read", err)
         self.assertEqual([e["data"] for e in s.wait_events(1)], ["ok"])
 
     def test_publish_token_401_exits_77_and_the_token_works(self):
@@ -121,11 +122,11 @@ class PubHttp(ProcTestCase):
         url = f"http://127.0.0.1:{free_port()}"
         rc, _, err = self.pub("--server", url, "t", "x", "--retry-for", "0")
         self.assertEqual(rc, 69)
-        self.assertIn("published 0 of 1 events", err)
+        self.assertIn("published 0 of 1 event;", err)
         rc, _, err = self.pub("--server", url, "t", "--retry-for", "0.3", input="a\nb\nc\n")
         self.assertEqual(rc, 69)
         self.assertIn("gave up after", err)
-        self.assertIn("published 0 of 3 events", err)
+        self.assertIn("published 0 of 3 events read", err)
 
     def test_retries_until_the_server_appears(self):
         port = free_port()
@@ -139,6 +140,51 @@ class PubHttp(ProcTestCase):
         self.addCleanup(s.close)
         s.wait_text("data: made it")
         self.assertEqual([e["data"] for e in s.data_events() if e["event"] != "ssed-gap"], ["made it"])
+
+    def test_a_batch_whose_answer_was_lost_is_not_published_twice(self):
+        ssed = Ssed(self)
+        s = ssed.subscribed("once")
+        relay = Relay(self, ssed.port, lose=lambda connection, round, _: connection == 0 and round == 1)
+        n = 1000
+        rc, _, err = self.pub("--server", relay.url, "once", "--retry-for", "10",
+                              input="".join(f"{i}\n" for i in range(n)))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(relay.lost, [(0, 1)])
+        self.assertIn("retrying in", err)  # the lost answer was a broken connection to sse-pub
+        # A last event straight to ssed: once it is there, everything before it is too.
+        ssed.publish("once", "end")
+        s.wait_text("data: end")
+        self.assertEqual([e["data"] for e in s.data_events()], [str(i) for i in range(n)] + ["end"])
+
+    def test_one_event_whose_answer_was_lost_is_not_published_twice(self):
+        ssed = Ssed(self)
+        s = ssed.subscribed("one")
+        relay = Relay(self, ssed.port, lose=lambda connection, round, _: connection == 0)
+        rc, _, err = self.pub("--server", relay.url, "one", "just once", "--retry-for", "10", "-vv")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(relay.lost_count(), 1)
+        self.assertIn("already published as id ", err)
+        ssed.publish("one", "end")
+        s.wait_text("data: end")
+        self.assertEqual([e["data"] for e in s.data_events()], ["just once", "end"])
+
+    def test_a_key_given_to_sse_pub_is_published_once_whatever_the_runs(self):
+        ssed = Ssed(self)
+        s = ssed.subscribed("k")
+        for _ in range(2):
+            rc, _, err = self.pub("--server", ssed.url, "k", "order 17 shipped", "--key", "order-17")
+            self.assertEqual(rc, 0, err)
+        rc, _, err = self.pub("--server", ssed.url, "k", "--json",
+                              input='{"data":"order 17 shipped","key":"order-17"}\n{"data":"next","key":"order-18"}\n')
+        self.assertEqual(rc, 0, err)
+        s.wait_text("data: next")
+        self.assertEqual([e["data"] for e in s.data_events()], ["order 17 shipped", "next"])
+        rc, _, err = self.pub("--server", ssed.url, "k", "x", "--key", "two words")
+        self.assertEqual((rc, err), (65, 'sse-pub: error: invalid key "two words": use 1 to 128 characters'
+                                         ' from ! to ~ (printable ASCII, no space)\n'))
+        rc, _, err = self.pub("--server", ssed.url, "k", "--key", "k1", input="a\nb\n")
+        self.assertEqual(rc, 64, err)
+        self.assertIn("--key names a single event", err)
 
     def test_100000_piped_lines_arrive_complete_and_in_order(self):
         ssed = Ssed(self, "--history", "10", "--max-backlog", "64mb")

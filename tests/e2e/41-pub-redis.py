@@ -1,5 +1,7 @@
 """sse-pub --redis: a Redis subscriber sees the documented envelope on <prefix><topic>, ids are
-minted before the event enters Redis, and connection problems give the documented exit codes."""
+minted before the event enters Redis, a retry after a lost answer publishes nothing twice (in
+pubsub and streams mode, with sse-pub's keys and with keys given to it), and connection problems
+give the documented exit codes."""
 import json
 import os
 import re
@@ -9,6 +11,7 @@ import unittest
 sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname(__file__), "..", "support")))
 from procs import ProcTestCase, binary, free_port  # noqa: E402
 from redis_fixture import RedisServer, Subscriber  # noqa: E402
+from relay import Relay  # noqa: E402
 
 ENVELOPE = b'{"ssekit":1,'
 MINTED = re.compile(r"^\d{13,}-[0-9a-f]{8}-\d+$")
@@ -65,12 +68,65 @@ class PubRedis(ProcTestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual([json.loads(p)["data"] for _, p in sub.wait(n, timeout=60)], [str(i) for i in range(n)])
 
+    def lines(self, n):
+        return "".join(f"{i}\n" for i in range(n))
+
+    def received_until_end(self, redis, sub, channel="sse:t"):
+        """The data of every message on `channel` up to a last one sent now."""
+        redis.client().command("PUBLISH", channel, "end")
+        got = sub.wait(1)
+        while got[-1][1] != b"end":
+            got = sub.wait(len(got) + 1)
+        return [json.loads(p)["data"] if p.startswith(ENVELOPE) else p.decode() for c, p in got if c == channel]
+
+    def test_a_batch_whose_answer_was_lost_is_not_published_twice(self):
+        redis = RedisServer(self)
+        sub = Subscriber(redis)
+        # The answer to the batch itself is lost, not the one to the read of its mark before it.
+        mark_read = b"+OK\r\n$-1\r\n"
+        relay = Relay(self, redis.port,
+                      lose=lambda connection, round, answer: connection == 0 and answer != mark_read and not relay.lost)
+        n = 1000
+        rc, _, err = self.pub("--redis", f"redis://127.0.0.1:{relay.port}", "t", "--retry-for", "10", "-vv",
+                              input=self.lines(n))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(relay.lost_count(), 1)
+        self.assertEqual(self.received_until_end(redis, sub), [str(i) for i in range(n)] + ["end"])
+        self.assertIn(f"{n} event(s) from key ", err)  # the resend found the batch's mark
+        # A batch's mark goes once the batch is acknowledged; the last one expires.
+        marks = redis.client().command("KEYS", "sse:#idem-batch:*")
+        self.assertLessEqual(len(marks), 1)
+        for mark in marks:
+            self.assertGreater(redis.client().command("PTTL", mark), 0)
+
+    def test_in_streams_mode_a_retry_adds_nothing_twice_to_the_stream(self):
+        redis = RedisServer(self)
+        sub = Subscriber(redis)
+        relay = Relay(self, redis.port, lose=lambda connection, round, _: connection == 0 and round == 1)
+        n = 500
+        rc, _, err = self.pub("--redis", f"redis://127.0.0.1:{relay.port}", "--redis-mode", "streams", "t",
+                              "--retry-for", "10", input=self.lines(n))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(relay.lost_count(), 1)
+        self.assertEqual(redis.client().command("XLEN", "sse:t"), n)
+        self.assertEqual(self.received_until_end(redis, sub), [str(i) for i in range(n)] + ["end"])
+
+    def test_keys_given_in_json_lines_are_published_once_whatever_the_runs(self):
+        redis = RedisServer(self)
+        sub = Subscriber(redis)
+        lines = '{"data":"a","key":"order-1"}\n{"data":"b","key":"order-2"}\n'
+        for extra in ("", '{"data":"c","key":"order-3"}\n'):
+            rc, _, err = self.pub("--redis", redis.url, "t", "--json", input=lines + extra)
+            self.assertEqual(rc, 0, err)
+        self.assertEqual(self.received_until_end(redis, sub), ["a", "b", "c", "end"])
+        self.assertEqual(redis.client().command("HLEN", "sse:#idem:t"), 3)
+
     def test_unreachable_redis_exits_69_with_the_counts(self):
         url = f"redis://127.0.0.1:{free_port()}"
         rc, _, err = self.pub("--redis", url, "t", "x", "--retry-for", "0")
         self.assertEqual(rc, 69)
         self.assertIn("Connection refused", err)
-        self.assertIn("published 0 of 1 events", err)
+        self.assertIn("published 0 of 1 event\n", err)
 
     def test_bad_urls_are_usage_errors(self):
         rc, _, err = self.pub("--redis", "rediss://127.0.0.1:6380", "t", "x")

@@ -1,5 +1,6 @@
 """ssed --redis: two instances share one Redis; an event published on one (sse-pub over HTTP,
-sse-pub --redis, or a plain redis-cli PUBLISH) reaches subscribers of both with the same id.
+sse-pub --redis, or a plain redis-cli PUBLISH) reaches subscribers of both with the same id, and
+a publisher retrying through a restart of the instance it talks to publishes each event once.
 Skips while ssed has no --redis option."""
 import os
 import subprocess
@@ -9,6 +10,8 @@ import unittest
 sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname(__file__), "..", "support")))
 from ssed_fixture import ProcTestCase, Ssed, binary  # noqa: E402
 from redis_fixture import RedisServer  # noqa: E402
+from procs import free_port, wait_for  # noqa: E402
+from relay import Relay  # noqa: E402
 
 
 def ssed_has_redis():
@@ -44,6 +47,32 @@ class RedisBridgeE2E(ProcTestCase):
             events = s.wait_events(2)
             self.assertEqual(events[0], {"event": "message", "id": "e1", "data": "enveloped"})
             self.assertEqual(events[1], {"event": "message", "data": "plain"})  # no id: instances cannot agree
+
+    def test_a_publisher_retrying_through_a_restart_of_its_ssed_publishes_each_event_once(self):
+        # The issue's scenario: ssed published a batch into Redis and went away before its answer
+        # reached sse-pub, which sends the batch again to the ssed started in its place.
+        for mode in ("pubsub", "streams"):
+            with self.subTest(mode):
+                args = ("--redis", self.redis.url, "--redis-mode", mode, "--redis-prefix", mode + ":")
+                port = free_port()
+                front = Ssed(self, *args, listen=f"127.0.0.1:{port}")
+                witness = Ssed(self, *args).subscribed("t")  # on another instance, up throughout
+                relay = Relay(self, port, lose=lambda connection, round, _: connection == 0 and round == 1)
+                n = 1000
+                pub = self.start([binary("sse-pub"), "--server", relay.url, "t", "--retry-for", "10"],
+                                 stdin=subprocess.PIPE)
+                pub.p.stdin.write("".join(f"{i}\n" for i in range(n)))
+                pub.p.stdin.close()
+                wait_for(relay.lost_count, 15, what="the lost answer")
+                front.proc.stop()
+                Ssed(self, *args, listen=f"127.0.0.1:{port}")
+                self.assertEqual(pub.wait(30), 0, pub.stderr())
+                rc, _, err = self.run_tool([binary("sse-pub"), "--server", f"http://127.0.0.1:{port}", "t", "end"])
+                self.assertEqual(rc, 0, err)
+                witness.wait_text("data: end")
+                self.assertEqual([e["data"] for e in witness.data_events()], [str(i) for i in range(n)] + ["end"])
+                if mode == "streams":
+                    self.assertEqual(self.redis.client().command("XLEN", "streams:t"), n + 1)
 
     def test_redis_down_means_503_not_a_false_success(self):
         self.redis.stop()
