@@ -267,6 +267,31 @@ TEST(HttpApi, ABatchAnswerNamesTheLinesThatWereDuplicates) {
     EXPECT_NE(body.find("line 1: invalid key"), std::string::npos) << body;
 }
 
+TEST(HttpApi, ABatchsIdempotencyKeyIsTheFirstEventsKeyCountingUpForTheNext) {
+    Ssed ssed;
+    auto c = ssed.client();
+    const std::string epoch = std::to_string(ssed.hub().epoch());
+    auto batch = [&](const std::string &key, const std::string &body) {
+        auto r = c->Post("/events/t", httplib::Headers{{"Idempotency-Key", key}}, body, "application/x-ndjson");
+        EXPECT_TRUE(r);
+        return r ? std::to_string(r->status) + " " + r->body : std::string("no answer");
+    };
+    // Lines 1 and 2 get run-7 and run-8; a line with its own key keeps it.
+    EXPECT_EQ(batch("run-7", "{\"data\":\"a\"}\n{\"data\":\"b\"}\n"),
+              "200 {\"published\":2,\"first_id\":\"" + epoch + "-1\",\"last_id\":\"" + epoch + "-2\"}\n");
+    // The same keys one by one, or in a batch that starts elsewhere, are the same events.
+    auto one = c->Post("/events/t", httplib::Headers{{"Idempotency-Key", "run-8"}}, "b", "text/plain");
+    ASSERT_TRUE(one);
+    EXPECT_NE(one->body.find("\"duplicate\":true"), std::string::npos) << one->body;
+    EXPECT_EQ(batch("run-8", "{\"data\":\"b\"}\n{\"data\":\"c\"}\n{\"data\":\"own\",\"key\":\"mine\"}\n"),
+              "200 {\"published\":2,\"first_id\":\"" + epoch + "-2\",\"last_id\":\"" + epoch +
+                  "-4\",\"duplicates\":[1]}\n");
+    EXPECT_EQ(batch("no-number", "{\"data\":\"x\"}\n"),
+              "400 {\"error\":\"Idempotency-Key on a batch must end in a number: the first event's key, counted up "
+              "for each next event\"}\n");
+    EXPECT_EQ(published(ssed.hub()), 4u);
+}
+
 TEST(HttpApi, IdsAndTypesThatAreNotUtf8AreRefusedAndTheAnswerCarriesTheIdAsSent) {
     Ssed ssed;
     auto c = ssed.client();

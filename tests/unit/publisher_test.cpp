@@ -167,8 +167,8 @@ TEST(Publisher, RetryAfterBeyondRetryForGivesUpAtOnceSayingSo) {
 
 TEST(KeyMinter, KeysAreTheRunIdThenACountAndEveryRunDrawsItsOwn) {
     KeyMinter a, b;
-    ASSERT_EQ(a.prefix().size(), 17u);  // 16 hex digits and '-'
-    EXPECT_EQ(a.prefix().find_first_not_of("0123456789abcdef"), 16u);
+    ASSERT_EQ(a.prefix().size(), 8u);  // 7 of [0-9A-Za-z] and '-'
+    EXPECT_EQ(a.prefix().find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), 7u);
     EXPECT_EQ(a.next(), a.prefix() + "1");
     EXPECT_EQ(a.next(), a.prefix() + "2");
     EXPECT_NE(a.prefix(), b.prefix());

@@ -9,10 +9,12 @@ namespace {
 using Index = std::unordered_map<std::string_view, std::uint64_t>;
 
 // Points `name` at `seq`. Re-keys rather than assigns: an old key views the older frame's
-// string, which may be freed once that frame is evicted.
+// string, which may be freed once that frame is evicted. One lookup when `name` is new.
 void index_name(Index &index, std::string_view name, std::uint64_t seq) {
-    if (auto it = index.find(name); it != index.end()) index.erase(it);
-    index.emplace(name, seq);
+    if (auto [it, fresh] = index.try_emplace(name, seq); !fresh) {
+        index.erase(it);
+        index.emplace(name, seq);
+    }
 }
 
 // Drops the entry for `name` only if it still names `seq`, not a newer frame with the same name.

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <optional>
 #include <random>
 #include <thread>
@@ -125,8 +124,30 @@ private:
         return status_for(code, reply, "id", url);
     }
 
+    // Whether the keys of `run` count up from the first, "<stem><N>", "<stem><N+1>", ... (as
+    // KeyMinter's do): then one Idempotency-Key header gives ssed all of them (http_api.hpp).
+    static bool keys_count_up(std::span<const PublishRequest> run) {
+        std::string_view first = run[0].key;
+        std::size_t digits = 0;
+        while (digits < first.size() && first[first.size() - 1 - digits] >= '0' && first[first.size() - 1 - digits] <= '9')
+            ++digits;
+        std::uint64_t n = 0;
+        const char *begin = first.data() + first.size() - digits;
+        if (digits == 0 || std::from_chars(begin, first.data() + first.size(), n).ec != std::errc()) return false;
+        const std::string_view stem = first.substr(0, first.size() - digits);
+        char buf[24];
+        for (const auto &e : run) {
+            auto end = std::to_chars(buf, buf + sizeof buf, n++).ptr;
+            std::string_view key = e.key;
+            if (!key.starts_with(stem) || key.substr(stem.size()) != std::string_view(buf, static_cast<std::size_t>(end - buf)))
+                return false;
+        }
+        return true;
+    }
+
     Status post_batch(std::span<const PublishRequest> run) {
         if (auto st = ensure_handle(); !st) return st;
+        const bool counted = keys_count_up(run);
         std::string body;
         for (const auto &e : run) {
             body.append(R"({"data":)");
@@ -139,7 +160,7 @@ private:
                 body.append(R"(,"id":)");
                 append_json_string(body, e.id);
             }
-            if (!e.key.empty()) {
+            if (!e.key.empty() && !counted) {
                 body.append(R"(,"key":)");
                 append_json_string(body, e.key);
             }
@@ -149,12 +170,12 @@ private:
         std::string url = o_.server + "/events/" + escape(run[0].topic);
         std::string reply;
         long code = 0;
-        if (auto st = perform(url, body, "application/x-ndjson", {}, code, reply); !st) return st;
+        if (auto st = perform(url, body, "application/x-ndjson", counted ? run[0].key : "", code, reply); !st) return st;
         log_.debug("POST " + url + ": " + std::to_string(run.size()) + " events, status " + std::to_string(code));
         return status_for(code, reply, "first_id", url);
     }
 
-    // `key`: the Idempotency-Key header of a single event ("" = none).
+    // `key`: the Idempotency-Key header ("" = none): of a single event, or a batch's first.
     Status perform(const std::string &url, const std::string &body, const char *ctype, std::string_view key,
                    long &code, std::string &reply) {
         CURL *c = curl_.get();
@@ -352,10 +373,10 @@ private:
             if (auto st = conn_.flush(); !st) return st;
             // +OK, +QUEUED for the SET and each PUBLISH, then EXEC's answer.
             for (std::size_t r = 0; r < batch.size() + 2; ++r) {
-                if (auto st = conn_.read_reply(v); !st) return st;
+                if (auto st = conn_.read_reply_head(v); !st) return st;
                 if (v.type == RedisValue::Type::error) return refused(v);
             }
-            if (auto st = conn_.read_reply(v); !st) return st;
+            if (auto st = conn_.read_reply_head(v); !st) return st;
             if (v.type == RedisValue::Type::error) return refused(v);
             if (v.type == RedisValue::Type::nil) continue;  // the mark changed meanwhile: read it again
             done = batch.size();
@@ -387,11 +408,13 @@ std::unique_ptr<Sink> make_redis_sink(RedisSinkOptions opts, Logger log) {
 // Keys
 
 KeyMinter::KeyMinter() {
+    // 7 characters of 62 (41 bits): a key stays within std::string's inline buffer up to
+    // 10 million events, so minting one costs no allocation, here or where it is stored.
+    static constexpr char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     std::random_device rd;
-    const std::uint64_t run = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(run));
-    prefix_.assign(hex).push_back('-');
+    std::uint64_t run = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    for (int i = 0; i < 7; ++i, run /= 62) prefix_.push_back(digits[run % 62]);
+    prefix_.push_back('-');
 }
 
 std::string KeyMinter::next() {

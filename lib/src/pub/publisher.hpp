@@ -76,9 +76,10 @@ struct HttpSinkOptions {
 };
 std::unique_ptr<Sink> make_http_sink(HttpSinkOptions opts, Logger log);
 
-// The idempotency keys sse-pub gives events that have none: "<run>-<n>", run being 16 hex
-// digits drawn at random once per process, n counting from 1. So a key is new by construction:
-// no other process, and no earlier run, sends it (what lets the Redis sink mark whole batches).
+// The idempotency keys sse-pub gives events that have none: "<run>-<n>", run being 7 characters
+// of [0-9A-Za-z] drawn at random once per process (41 bits), n counting from 1. So a key is new
+// by construction: no other process, and no earlier run, sends it (what lets the Redis sink
+// mark whole batches); and keys of consecutive events count up (one header for a batch).
 class KeyMinter {
 public:
     KeyMinter();  // draws the run id

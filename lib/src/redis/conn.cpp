@@ -10,7 +10,10 @@ namespace ssekit {
 void RedisContextFree::operator()(redisContext *c) const { redisFree(c); }
 void RedisReplyFree::operator()(redisReply *r) const { freeReplyObject(r); }
 
-RedisValue to_value(const redisReply &r) {
+namespace {
+
+// The reply's type, string and integer, not its elements.
+RedisValue head_of(const redisReply &r) {
     RedisValue v;
     switch (r.type) {
     case REDIS_REPLY_STRING: v.type = RedisValue::Type::string; break;
@@ -23,6 +26,13 @@ RedisValue to_value(const redisReply &r) {
     if (r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS || r.type == REDIS_REPLY_ERROR)
         v.str.assign(r.str, r.len);
     v.integer = r.integer;
+    return v;
+}
+
+}  // namespace
+
+RedisValue to_value(const redisReply &r) {
+    RedisValue v = head_of(r);
     if (r.type == REDIS_REPLY_ARRAY) {
         v.elements.reserve(r.elements);
         for (size_t i = 0; i < r.elements; ++i) v.elements.push_back(to_value(*r.element[i]));
@@ -160,12 +170,25 @@ Status RedisConn::read_socket() {
 }
 
 Status RedisConn::read_reply(RedisValue &out) {
+    RedisReplyPtr reply;
+    if (auto st = next_reply(reply); !st) return st;
+    out = to_value(*reply);
+    return Status::ok();
+}
+
+Status RedisConn::read_reply_head(RedisValue &out) {
+    RedisReplyPtr reply;
+    if (auto st = next_reply(reply); !st) return st;
+    out = head_of(*reply);
+    return Status::ok();
+}
+
+Status RedisConn::next_reply(RedisReplyPtr &reply) {
     if (!connected()) return Status::unavailable("redis " + endpoint_ + ": not connected");
     void *raw = nullptr;
     // redisGetReply flushes pending output first, then blocks for one reply.
     if (redisGetReply(ctx_.get(), &raw) != REDIS_OK || raw == nullptr) return fail("connection lost");
-    RedisReplyPtr reply(static_cast<redisReply *>(raw));
-    out = to_value(*reply);
+    reply.reset(static_cast<redisReply *>(raw));
     return Status::ok();
 }
 

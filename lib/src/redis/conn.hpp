@@ -74,6 +74,9 @@ public:
     // Reads the next reply (blocking until it arrives). Redis error replies are values, not
     // errors: only I/O failure is a non-ok Status.
     Status read_reply(RedisValue &out);
+    // The same, keeping only the reply's type, string and integer (an array's elements are not
+    // copied): for the many answers of a pipeline that only need checking.
+    Status read_reply_head(RedisValue &out);
     // Returns a reply already buffered without touching the socket; false when none is.
     bool buffered_reply(RedisValue &out, Status &st);
     // Reads whatever the socket has into hiredis' buffer (call after poll() said readable).
@@ -86,6 +89,7 @@ public:
 
 private:
     Status fail(std::string_view what);
+    Status next_reply(RedisReplyPtr &reply);  // blocking; the reply as hiredis gives it
     std::unique_ptr<redisContext, RedisContextFree> ctx_;
     std::string endpoint_;
     bool broken_ = false;

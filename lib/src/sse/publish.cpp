@@ -1,5 +1,7 @@
 #include "sse/publish.hpp"
 
+#include <algorithm>
+
 #include "base/json.hpp"
 #include "base/utf8.hpp"
 #include "ssekit/wire.hpp"
@@ -37,9 +39,9 @@ Status check_topic(std::string_view name) {
 }
 
 Status check_key(std::string_view key) {
-    bool ok = !key.empty() && key.size() <= kMaxKeyLength;
-    for (char c : key) ok = ok && c > ' ' && c <= '~';
-    if (ok) return Status::ok();
+    auto printable = [](unsigned char c) { return c > ' ' && c <= '~'; };
+    if (!key.empty() && key.size() <= kMaxKeyLength && std::all_of(key.begin(), key.end(), printable))
+        return Status::ok();
     return Status::invalid_argument("invalid key " + quoted_name(key) + ": use " + std::string(kKeyRule));
 }
 

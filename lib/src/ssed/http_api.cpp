@@ -153,7 +153,7 @@ private:
     void publish(const Request &req, Response &res, const httplib::ContentReader &reader);
     void publish_one(const Request &req, Response &res, const std::string &topic,
                      std::string body);
-    void publish_batch(Response &res, const std::string &topic, std::string_view body);
+    void publish_batch(const Request &req, Response &res, const std::string &topic, std::string_view body);
     void metrics(Response &res) const;
     void topics(const Request &req, Response &res) const;
 
@@ -362,7 +362,7 @@ void Api::publish(const Request &req, Response &res, const httplib::ContentReade
     // event with the same rule.
     std::string topic = req.matches[1].str();
     if (Status s = check_topic(topic); !s) return send_error(res, 400, s.message());
-    if (is_ndjson(req)) return publish_batch(res, topic, body);
+    if (is_ndjson(req)) return publish_batch(req, res, topic, body);
     publish_one(req, res, topic, std::move(body));
 }
 
@@ -387,7 +387,19 @@ void Api::publish_one(const Request &req, Response &res, const std::string &topi
 }
 
 // One JSON object a line, all or nothing; empty lines are skipped.
-void Api::publish_batch(Response &res, const std::string &topic, std::string_view body) {
+void Api::publish_batch(const Request &req, Response &res, const std::string &topic, std::string_view body) {
+    // The batch's key, "<stem><N>": the key of event i (from 0) without its own is <stem><N + i>,
+    // what a publisher numbering its events would give each line, in far fewer bytes.
+    const std::string first_key = idempotency_key(req);
+    std::string_view stem = first_key;
+    std::uint64_t first_number = 0;
+    if (!first_key.empty()) {
+        while (!stem.empty() && stem.back() >= '0' && stem.back() <= '9') stem.remove_suffix(1);
+        if (!parse_u64(std::string_view(first_key).substr(stem.size()), first_number))
+            return send_error(res, 400,
+                              "Idempotency-Key on a batch must end in a number: the first event's key, counted "
+                              "up for each next event");
+    }
     std::vector<PublishRequest> reqs;
     std::vector<std::size_t> line_of;
     std::size_t line_no = 0;
@@ -405,6 +417,10 @@ void Api::publish_batch(Response &res, const std::string &topic, std::string_vie
         if (auto s = publish_request_from_json(line, pr); !s)
             return send_error(res, 400, "line " + std::to_string(line_no) + ": " + s.message());
         if (pr.topic.empty()) pr.topic = topic;
+        if (pr.key.empty() && !first_key.empty()) {
+            pr.key.reserve(first_key.size() + 2);
+            pr.key.assign(stem).append(std::to_string(first_number + reqs.size()));
+        }
         reqs.push_back(std::move(pr));
         line_of.push_back(line_no);
     }

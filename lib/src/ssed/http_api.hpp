@@ -6,8 +6,10 @@
 //                             ?since=start replays all history without a gap notice
 //   POST /events/{t}          publish the body as data (?event=, ?id=, ?retry=, header
 //                             Idempotency-Key), or a batch of NDJSON lines with Content-Type:
-//                             application/x-ndjson, atomically (a "key" per line); an event
-//                             whose key the bus remembers is answered as a duplicate
+//                             application/x-ndjson, atomically (a "key" per line, or for the
+//                             lines without one Idempotency-Key: <stem><N>, counting up:
+//                             <stem><N+1> for the second event, ...); an event whose key the
+//                             bus remembers is answered as a duplicate
 //   GET  /healthz  /metrics  /topics  /         health, Prometheus text, JSON list, HTML page
 //   OPTIONS *                 CORS preflight
 // Errors are JSON {"error": "..."} with 400 (bad topic, id, event, JSON), 401 (token), 404,
