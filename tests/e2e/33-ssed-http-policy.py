@@ -19,7 +19,7 @@ class Cors(ProcTestCase):
         self.assertEqual(status, 204)
         self.assertEqual(h["access-control-allow-origin"], "http://localhost:3000")
         self.assertEqual(h["access-control-allow-methods"], "GET, POST, OPTIONS")
-        self.assertEqual(h["access-control-allow-headers"], "Authorization, Content-Type, Last-Event-ID")
+        self.assertEqual(h["access-control-allow-headers"], "Authorization, Content-Type, Idempotency-Key, Last-Event-ID")
         self.assertIn("access-control-max-age", h)
         s = ssed.subscribe("/events/t", {"Origin": "https://app.example"})
         self.addCleanup(s.close)

@@ -30,7 +30,7 @@ const std::vector<ExitCodeRow> &exit_codes() {
          {{"ssed", "bad option or argument"},
           {"sse-pub", "bad option, argument or URL"},
           {"sse-tail", "bad option, argument or URL"}}},
-        {Exit::data, "input refused", {{"sse-pub", "bad topic, id, event or JSON line; HTTP 400 or 413"}}},
+        {Exit::data, "input refused", {{"sse-pub", "bad topic, key, id, event or JSON line; HTTP 400 or 413"}}},
         {Exit::no_input, "input unreadable",
          {{"sse-pub", "standard input cannot be read"},
           {"sse-tail", "--input FILE or standard input cannot be read"}}},
