@@ -82,17 +82,20 @@ class PubRedis(ProcTestCase):
     def test_a_batch_whose_answer_was_lost_is_not_published_twice(self):
         redis = RedisServer(self)
         sub = Subscriber(redis)
-        # The answer to the batch itself is lost, not the one to the read of its mark before it.
-        mark_read = b"+OK\r\n$-1\r\n"
+        # The answer to the first PUBLISHes is lost once Redis ran them: their EXEC's (not the read
+        # of the batch's mark before it), or with a publisher that sends bare PUBLISHes, their
+        # receiver counts.
+        def publishes(answer):
+            return (b"QUEUED" in answer and b"*" in answer) or answer.startswith(b":1\r\n:")
         relay = Relay(self, redis.port,
-                      lose=lambda connection, round, answer: connection == 0 and answer != mark_read and not relay.lost)
+                      lose=lambda connection, round, answer: connection == 0 and not relay.lost and publishes(answer))
         n = 1000
         rc, _, err = self.pub("--redis", f"redis://127.0.0.1:{relay.port}", "t", "--retry-for", "10", "-vv",
                               input=self.lines(n))
         self.assertEqual(rc, 0, err)
         self.assertEqual(relay.lost_count(), 1)
         self.assertEqual(self.received_until_end(redis, sub), [str(i) for i in range(n)] + ["end"])
-        self.assertIn(f"{n} event(s) from key ", err)  # the resend found the batch's mark
+        self.assertRegex(err, r"\d+ event\(s\) from key \S+ were published before")  # the resend found the mark
         # A batch's mark goes once the batch is acknowledged; the last one expires.
         marks = redis.client().command("KEYS", "sse:#idem-batch:*")
         self.assertLessEqual(len(marks), 1)
@@ -119,7 +122,8 @@ class PubRedis(ProcTestCase):
             rc, _, err = self.pub("--redis", redis.url, "t", "--json", input=lines + extra)
             self.assertEqual(rc, 0, err)
         self.assertEqual(self.received_until_end(redis, sub), ["a", "b", "c", "end"])
-        self.assertEqual(redis.client().command("HLEN", "sse:#idem:t"), 3)
+        self.assertEqual(len([i for i in redis.client().command("HMGET", "sse:#idem:t", "order-1", "order-2", "order-3")
+                              if i is not None]), 3)
 
     def test_unreachable_redis_exits_69_with_the_counts(self):
         url = f"redis://127.0.0.1:{free_port()}"

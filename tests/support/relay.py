@@ -10,9 +10,10 @@ import threading
 
 
 class Relay:
-    """`lose(connection, round, first_bytes)` -> True loses that answer; connection counts from 0
-    in accept order, round from 1; first_bytes is what the server sent first in that round (the
-    start of the answer). Stopped (listener and every connection closed) when the test ends."""
+    """`lose(connection, round, answer)` -> True loses that answer (what is left of it);
+    connection counts from 0 in accept order, round from 1; answer is what the server sent in
+    that round so far (asked again as more of it arrives). Stopped (listener and every
+    connection closed) when the test ends."""
 
     def __init__(self, case, target_port, lose=lambda connection, round, first_bytes: False):
         self.target_port = target_port
@@ -72,7 +73,7 @@ class Relay:
         sel = selectors.DefaultSelector()
         sel.register(client, selectors.EVENT_READ)
         sel.register(server, selectors.EVENT_READ)
-        round_, client_spoke = 0, False
+        round_, client_spoke, answer = 0, False, b""
         try:
             while not self._stopped:
                 for key, _ in sel.select(0.2):
@@ -84,11 +85,12 @@ class Relay:
                         server.sendall(data)
                         continue
                     if client_spoke:
-                        round_, client_spoke = round_ + 1, False
-                        if self.lose(n, round_, data):
-                            with self._lock:
-                                self.lost.append((n, round_))
-                            return
+                        round_, client_spoke, answer = round_ + 1, False, b""
+                    answer += data
+                    if self.lose(n, round_, answer):
+                        with self._lock:
+                            self.lost.append((n, round_))
+                        return
                     client.sendall(data)
         except OSError:
             return

@@ -266,6 +266,8 @@ public:
             if (auto st = conn_.set_io_timeout(o_.io_timeout); !st) return st;
             reached_ = true;
             log_.debug("connected to " + describe());
+            if (o_.streams)
+                if (auto st = load_stream_script(); !st) return st;
         }
         while (accepted < events.size()) {
             auto batch = events.subspan(accepted, std::min(o_.max_batch_events, events.size() - accepted));
@@ -284,39 +286,54 @@ private:
         return Status::protocol("redis " + describe() + (o_.streams ? ": stream publish refused: " : ": PUBLISH refused: ") + v.str);
     }
 
+    // Streams: the script is loaded once per connection and called by its SHA1 (redis/stream.hpp).
+    // Should Redis forget it (SCRIPT FLUSH), the call is refused, the connection is dropped and
+    // the events are sent again after loading it anew.
+    Status load_stream_script() {
+        RedisValue v;
+        if (auto st = conn_.command({"SCRIPT", "LOAD", stream_publish_script()}, v); !st) return st;
+        if (v.type != RedisValue::Type::string) return refused(v);
+        script_sha_ = std::move(v.str);
+        return Status::ok();
+    }
+
     bool all_minted(std::span<const PublishRequest> batch) const {
         if (o_.minted_key_prefix.empty()) return false;
         return std::all_of(batch.begin(), batch.end(), [&](const PublishRequest &e) { return e.key.starts_with(o_.minted_key_prefix); });
     }
 
-    // Streams: one script call per event, so `done` counts exactly; the script drops an event
-    // whose key Redis remembers (a resend) and answers its original id.
+    // Streams: one script call for the batch, atomic, as ssed's bridge does; the script drops an
+    // event whose key Redis remembers (a resend) and answers its original id.
     Status send_streams(std::span<const PublishRequest> batch, std::size_t &done) {
-        for (std::size_t k = 0; k < batch.size(); ++k)
-            if (auto st = append_stream_publish(conn_, o_.prefix, o_.stream_maxlen, batch.subspan(k, 1)); !st) return st;
-        if (auto st = conn_.flush(); !st) return st;
-        for (const auto &e : batch) {
-            RedisValue v;
-            if (auto st = conn_.read_reply(v); !st) return st;
-            if (v.type == RedisValue::Type::error) return refused(v);
-            if (v.type == RedisValue::Type::array && v.elements.size() == 2)
-                log_.debug((v.elements[1].integer < 0 ? "already published as id " : "published id ") + v.elements[0].str +
-                           " to " + e.topic);
-            ++done;
-        }
-        return Status::ok();
-    }
-
-    // Pubsub, keys not (all) minted here: one call of the keyed publish script, atomic.
-    Status send_keyed(std::span<const PublishRequest> batch, std::size_t &done) {
-        if (auto st = append_keyed_publish(conn_, o_.prefix, o_.stream_maxlen, batch); !st) return st;
+        if (auto st = append_stream_publish(conn_, o_.prefix, o_.stream_maxlen, batch, script_sha_); !st) return st;
         if (auto st = conn_.flush(); !st) return st;
         RedisValue v;
         if (auto st = conn_.read_reply(v); !st) return st;
+        if (v.type == RedisValue::Type::error && v.str.starts_with("NOSCRIPT")) {
+            conn_ = RedisConn{};
+            return Status::unavailable("redis " + describe() + ": the stream script was flushed; loading it again");
+        }
         if (v.type == RedisValue::Type::error) return refused(v);
         std::vector<std::string> ids;
         std::vector<long long> receivers;
         if (auto st = parse_stream_publish_reply(v, batch.size(), ids, receivers); !st) return st;
+        if (log_.enabled(Logger::Level::debug))
+            for (std::size_t k = 0; k < batch.size(); ++k)
+                log_.debug((receivers[k] < 0 ? "already published as id " : "published id ") + ids[k] + " to " +
+                           batch[k].topic);
+        done = batch.size();
+        return Status::ok();
+    }
+
+    // Pubsub, keys not (all) minted here: checked and recorded per key, atomically
+    // (redis/idempotency.hpp), as ssed does.
+    Status send_keyed(std::span<const PublishRequest> batch, std::size_t &done) {
+        std::vector<std::string> ids;
+        std::vector<long long> receivers;
+        if (auto st = publish_keyed(conn_, o_.prefix, o_.stream_maxlen, batch, ids, receivers); !st) {
+            conn_ = RedisConn{};  // it may be inside a WATCH or MULTI
+            return st;
+        }
         for (std::size_t k = 0; k < batch.size(); ++k)
             if (receivers[k] < 0) log_.debug("already published as id " + ids[k] + " to " + batch[k].topic);
         done = batch.size();
@@ -392,6 +409,7 @@ private:
     std::string batch_, payload_;            // reused across batches
     std::string channel_, channel_topic_;    // the channel of the last topic seen
     std::string acknowledged_mark_;          // of the last batch acknowledged: deleted with the next
+    std::string script_sha_;                 // streams: the loaded stream script's SHA1
 };
 
 }  // namespace

@@ -10,9 +10,9 @@
 //     Nagle + delayed-ACK stall of dependency-notes §1). A 413 on a batch halves it and retries.
 //   - Redis: PUBLISH <prefix><topic> <envelope> in bounded batches (redis/envelope.hpp), the ids
 //     already set: a batch of keys this process minted (KeyMinter) is one MULTI/EXEC with its
-//     batch mark, after a WATCH and a read of the mark; any other batch is one call of the keyed
-//     publish script (redis/idempotency.hpp). In streams mode, one EVAL of the stream script
-//     (redis/stream.hpp) per event, pipelined; Redis assigns the ids.
+//     batch mark, after a WATCH and a read of the mark; any other batch goes through the keyed
+//     publish (redis/idempotency.hpp). In streams mode, one call of the stream script
+//     (redis/stream.hpp) per batch, atomic; Redis assigns the ids.
 // send() reports how many leading events are known to be accepted, so nothing accepted is ever
 // sent twice. An event whose fate is unknown (the connection broke after it was written, before
 // the reply) counts as not accepted and is sent again, with the same idempotency key: the

@@ -12,10 +12,13 @@ constexpr std::string_view kEmptyIdHead = R"({"ssekit":1,"id":"",)";
 
 }  // namespace
 
-const std::string kStreamPublishScript = std::string(kKeyRecordLua) + R"(local cap, ttl, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local function arg(i, field) return ARGV[3 + 3 * (i - 1) + field] end
-local function group(i) return tonumber(arg(i, 2)) end
-local function key(i) return arg(i, 3) end
+const std::string &stream_publish_script() {
+    static const std::string script = key_record_lua() + R"(local cap, ttl, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local rest, group, key = {}, {}, {}
+for i = 1, n do
+  local at = 3 + 3 * (i - 1)
+  rest[i], group[i], key[i] = ARGV[at + 1], tonumber(ARGV[at + 2]), ARGV[at + 3]
+end
 local function records(g) return KEYS[1 + n + 2 * g - 1], KEYS[1 + n + 2 * g] end
 idem.load(n, group, key, records)
 local t = redis.call('TIME')
@@ -32,23 +35,23 @@ end
 local out = {}
 local published = false
 for i = 1, n do
-  local original = idem.original(group(i), key(i))
+  local original = idem.original(group[i], key[i])
   if original then
     out[#out + 1] = original
     out[#out + 1] = -1
   else
     local id = string.format('%.0f-%.0f', ms, seq)
-    local r = redis.pcall('XADD', KEYS[1 + i], 'MAXLEN', '~', cap, id, 'e', arg(i, 1))
+    local r = redis.pcall('XADD', KEYS[1 + i], 'MAXLEN', '~', cap, id, 'e', rest[i])
     if type(r) == 'table' and r.err then
       -- The stream is ahead of the counter (written by someone else): let Redis pick.
-      r = redis.call('XADD', KEYS[1 + i], 'MAXLEN', '~', cap, '*', 'e', arg(i, 1))
+      r = redis.call('XADD', KEYS[1 + i], 'MAXLEN', '~', cap, '*', 'e', rest[i])
       local rms, rn = string.match(r, '^(%d+)-(%d+)$')
       ms = tonumber(rms)
       seq = tonumber(rn)
     end
     out[#out + 1] = r
-    out[#out + 1] = redis.call('PUBLISH', KEYS[1 + i], '{"ssekit":1,"id":"' .. r .. '",' .. arg(i, 1))
-    idem.note(group(i), key(i), r)
+    out[#out + 1] = redis.call('PUBLISH', KEYS[1 + i], '{"ssekit":1,"id":"' .. r .. '",' .. rest[i])
+    idem.note(group[i], key[i], r)
     seq = seq + 1
     published = true
   end
@@ -57,6 +60,8 @@ if published then redis.call('SET', KEYS[1], string.format('%.0f-%.0f', ms, seq 
 idem.record(tonumber(cap), ttl, records)
 return out
 )";
+    return script;
+}
 
 std::string stream_counter_key(std::string_view prefix) {
     std::string k(prefix);
@@ -91,7 +96,7 @@ void encode_stream_rest(const PublishRequest &req, std::string &out) {
 }
 
 Status append_stream_publish(RedisConn &c, std::string_view prefix, std::size_t cap,
-                             std::span<const PublishRequest> events) {
+                             std::span<const PublishRequest> events, std::string_view sha) {
     std::vector<std::string> keys, rests;
     keys.reserve(events.size());
     rests.reserve(events.size());
@@ -107,15 +112,18 @@ Status append_stream_publish(RedisConn &c, std::string_view prefix, std::size_t 
     std::string counter = stream_counter_key(prefix);
     std::vector<std::string_view> argv;
     argv.reserve(7 + keys.size() + groups.records.size() + 3 * events.size());
-    argv.push_back("EVAL");
-    argv.push_back(kStreamPublishScript);
+    argv.push_back(sha.empty() ? "EVAL" : "EVALSHA");
+    argv.push_back(sha.empty() ? std::string_view(stream_publish_script()) : sha);
     argv.push_back(numkeys);
     argv.push_back(counter);
     for (const auto &k : keys) argv.push_back(k);
     for (const auto &r : groups.records) argv.push_back(r);
     argv.insert(argv.end(), {capstr, ttl, count});
+    std::vector<std::string> group_of;
+    group_of.reserve(events.size());
+    for (std::size_t g : groups.group_of) group_of.push_back(std::to_string(g));
     for (std::size_t i = 0; i < events.size(); ++i)
-        argv.insert(argv.end(), {rests[i], groups.group_of[i], events[i].key});
+        argv.insert(argv.end(), {rests[i], group_of[i], events[i].key});
     return c.append(argv);
 }
 

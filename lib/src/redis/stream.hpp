@@ -2,7 +2,7 @@
 //
 // Each topic is a capped Redis Stream whose key is the channel name, `<prefix><topic>` (keys
 // and pub/sub channels are separate namespaces in Redis). Publishing runs one Lua script
-// (kStreamPublishScript), atomically for all the events it is given; for each event:
+// (stream_publish_script()), atomically for all the events it is given; for each event:
 //     XADD <prefix><topic> MAXLEN ~ <cap> <id> e <rest>
 //     PUBLISH <prefix><topic> {"ssekit":1,"id":"<id>",<rest>
 // so an event is never stored without its live notification or notified without being
@@ -48,7 +48,7 @@ inline constexpr std::string_view kStreamField = "e";
 // records' ttl in ms; ARGV[3]: n; then for each event its rest, group and key.
 // Returns a flat array: stream id, PUBLISH receivers, for each event in order; for a duplicate
 // the original stream id and -1.
-extern const std::string kStreamPublishScript;
+const std::string &stream_publish_script();
 
 // `<prefix>#lastid`: the last id the script gave (see the note).
 std::string stream_counter_key(std::string_view prefix);
@@ -59,12 +59,15 @@ Status check_stream_request(const PublishRequest &req);
 // Appends the envelope of `req` without its id: what follows `{"ssekit":1,"id":"<id>",`.
 void encode_stream_rest(const PublishRequest &req, std::string &out);
 
-// Queues one EVAL of the script for `events` (ids empty) on `c`; nothing is sent yet.
+// Queues one EVAL of the script for `events` (ids empty) on `c`; nothing is sent yet. With
+// `sha` (what SCRIPT LOAD answered for stream_publish_script() on this server), EVALSHA
+// instead: for a caller sending one event per call, the script's text is most of the bytes
+// and Redis hashes it on every EVAL.
 Status append_stream_publish(RedisConn &c, std::string_view prefix, std::size_t cap,
-                             std::span<const PublishRequest> events);
+                             std::span<const PublishRequest> events, std::string_view sha = {});
 
 // Reads the script's reply for `n` events: their stream ids and PUBLISH receiver counts (-1:
-// a duplicate, the id being the original one). kKeyedPublishScript answers the same way.
+// a duplicate, the id being the original one).
 // A Redis error reply is unavailable with Redis' message.
 Status parse_stream_publish_reply(const RedisValue &v, std::size_t n, std::vector<std::string> &ids,
                                   std::vector<long long> &receivers);

@@ -279,21 +279,17 @@ struct RedisBridge::Impl {
         return Status::ok();
     }
 
-    // Pubsub mode, a batch with idempotency keys: one script call (atomic) that skips the events
-    // whose key Redis remembers; their original ids replace the minted ones, receivers -1.
+    // Pubsub mode, a batch with idempotency keys, atomic (redis/idempotency.hpp): the events
+    // whose key Redis remembers are skipped, their original ids replace the minted ones,
+    // receivers -1.
     Status publish_keyed(std::vector<PublishRequest> &reqs, std::vector<long long> &receivers) {
         std::lock_guard lock(pub_mu);
         if (auto st = publisher(); !st) return st;
-        auto fail = [&](Status st) {
-            pub = RedisConn{};
-            return st;
-        };
-        if (auto st = append_keyed_publish(pub, o.prefix, o.history, reqs); !st) return fail(st);
-        if (auto st = pub.flush(); !st) return fail(st);
-        RedisValue v;
-        if (auto st = pub.read_reply(v); !st) return fail(st);
         std::vector<std::string> ids;
-        if (auto st = parse_stream_publish_reply(v, reqs.size(), ids, receivers); !st) return st;
+        if (auto st = ssekit::publish_keyed(pub, o.prefix, o.history, reqs, ids, receivers); !st) {
+            pub = RedisConn{};  // it may be inside a WATCH or MULTI
+            return st;
+        }
         for (std::size_t i = 0; i < reqs.size(); ++i) reqs[i].id = std::move(ids[i]);
         return Status::ok();
     }
