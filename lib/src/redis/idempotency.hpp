@@ -14,8 +14,8 @@
 // (then it reads again); in streams mode the streams script (redis/stream.hpp) does both in
 // one call. So of two attempts of one event, whichever runs first publishes and the other is
 // the duplicate, on any instance. (Native commands, not a script, in pubsub mode: a Lua loop
-// over a batch's events cost Redis about ten times the PUBLISHes themselves.) When the current record
-// holds `remember` keys (the bus's history: ssed --history, sse-pub --stream-maxlen) it becomes
+// over a batch's events cost Redis about ten times the PUBLISHes themselves.) When the current
+// record holds `remember` keys (the bus's history: ssed --history, sse-pub --stream-maxlen) it becomes
 // the previous one and the one before is dropped: a key is remembered until at least
 // `remember` later keys of its topic were recorded, and a topic holds at most
 // 2 x (remember + one batch) keys. Both hashes expire kKeyRecordTtl after the topic's last
