@@ -127,19 +127,17 @@ private:
     // Whether the keys of `run` count up from the first, "<stem><N>", "<stem><N+1>", ... (as
     // KeyMinter's do): then one Idempotency-Key header gives ssed all of them (http_api.hpp).
     static bool keys_count_up(std::span<const PublishRequest> run) {
-        std::string_view first = run[0].key;
-        std::size_t digits = 0;
-        while (digits < first.size() && first[first.size() - 1 - digits] >= '0' && first[first.size() - 1 - digits] <= '9')
-            ++digits;
+        const std::string_view first = run[0].key;
+        const std::size_t stem = first.find_last_not_of("0123456789") + 1;  // npos + 1 = 0
         std::uint64_t n = 0;
-        const char *begin = first.data() + first.size() - digits;
-        if (digits == 0 || std::from_chars(begin, first.data() + first.size(), n).ec != std::errc()) return false;
-        const std::string_view stem = first.substr(0, first.size() - digits);
-        char buf[24];
+        const char *last = first.data() + first.size();
+        if (stem == first.size() || std::from_chars(first.data() + stem, last, n).ec != std::errc()) return false;
+        char digits[24];
         for (const auto &e : run) {
-            auto end = std::to_chars(buf, buf + sizeof buf, n++).ptr;
-            std::string_view key = e.key;
-            if (!key.starts_with(stem) || key.substr(stem.size()) != std::string_view(buf, static_cast<std::size_t>(end - buf)))
+            const char *end = std::to_chars(digits, digits + sizeof digits, n++).ptr;
+            const std::string_view number(digits, static_cast<std::size_t>(end - digits));
+            if (e.key.size() != stem + number.size() || !e.key.starts_with(first.substr(0, stem)) ||
+                !e.key.ends_with(number))
                 return false;
         }
         return true;
@@ -170,7 +168,8 @@ private:
         std::string url = o_.server + "/events/" + escape(run[0].topic);
         std::string reply;
         long code = 0;
-        if (auto st = perform(url, body, "application/x-ndjson", counted ? run[0].key : "", code, reply); !st) return st;
+        const std::string_view key = counted ? std::string_view(run[0].key) : std::string_view();
+        if (auto st = perform(url, body, "application/x-ndjson", key, code, reply); !st) return st;
         log_.debug("POST " + url + ": " + std::to_string(run.size()) + " events, status " + std::to_string(code));
         return status_for(code, reply, "first_id", url);
     }
@@ -299,13 +298,15 @@ private:
 
     bool all_minted(std::span<const PublishRequest> batch) const {
         if (o_.minted_key_prefix.empty()) return false;
-        return std::all_of(batch.begin(), batch.end(), [&](const PublishRequest &e) { return e.key.starts_with(o_.minted_key_prefix); });
+        return std::all_of(batch.begin(), batch.end(),
+                           [&](const PublishRequest &e) { return e.key.starts_with(o_.minted_key_prefix); });
     }
 
     // Streams: one script call for the batch, atomic, as ssed's bridge does; the script drops an
     // event whose key Redis remembers (a resend) and answers its original id.
     Status send_streams(std::span<const PublishRequest> batch, std::size_t &done) {
-        if (auto st = append_stream_publish(conn_, o_.prefix, o_.stream_maxlen, batch, script_sha_); !st) return st;
+        if (auto st = append_stream_publish(conn_, o_.prefix, o_.stream_maxlen, batch, script_sha_); !st)
+            return st;
         if (auto st = conn_.flush(); !st) return st;
         RedisValue v;
         if (auto st = conn_.read_reply(v); !st) return st;
@@ -373,7 +374,8 @@ private:
             // PUBLISHes are written in the Redis protocol into one block and queued with one
             // call: hiredis' per-command formatting was a third of sse-pub's CPU per event.
             batch_.clear();
-            const std::string count = std::to_string(batch.size()), ttl = std::to_string(kKeyRecordTtl.count());
+            const std::string count = std::to_string(batch.size());
+            const std::string ttl = std::to_string(kKeyRecordTtl.count());
             append_resp(batch_, {"MULTI"});
             append_resp(batch_, {"SET", mark, count, "PX", ttl});
             for (const auto &e : batch) {

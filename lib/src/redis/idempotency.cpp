@@ -189,7 +189,8 @@ Status publish_keyed(RedisConn &c, std::string_view prefix, std::size_t remember
             const std::size_t g = groups.group_of[i];
             if (g > 0 && known[i].empty()) {
                 group_keys[i].append(std::to_string(g)).append(" ").append(events[i].key);
-                if (auto [it, first] = first_of.try_emplace(group_keys[i], i); !first) known[i] = events[it->second].id;
+                if (auto [it, first] = first_of.try_emplace(group_keys[i], i); !first)
+                    known[i] = events[it->second].id;
             }
             if (!known[i].empty()) {
                 ids[i] = std::move(known[i]);

@@ -637,7 +637,8 @@ std::vector<PublishResult> RedisBridge::publish_batch(std::vector<PublishRequest
         for (auto &r : reqs)
             if (r.id.empty()) r.id = impl_->minter.next();
     std::vector<long long> receivers;  // -1: a duplicate (its key is remembered), id the original
-    const bool keyed = std::any_of(reqs.begin(), reqs.end(), [](const PublishRequest &r) { return !r.key.empty(); });
+    const bool keyed =
+        std::any_of(reqs.begin(), reqs.end(), [](const PublishRequest &r) { return !r.key.empty(); });
     Status st = streams ? impl_->publish_streams(reqs, receivers)
                 : keyed ? impl_->publish_keyed(reqs, receivers)
                         : impl_->publish_all(reqs, receivers);
