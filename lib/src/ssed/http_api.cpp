@@ -372,8 +372,10 @@ void Api::publish_one(const Request &req, Response &res, const std::string &topi
     }
     PublishResult r = bus_.publish(std::move(pr));
     if (!r.status) return send_refusal(res, r);
-    send_json(res, 200, "{\"id\":" + json_string(r.id) +
-                            ",\"subscribers\":" + std::to_string(r.subscribers) + "}");
+    // "subscribers" is this instance's, whichever the bus; Redis adds how many received it.
+    std::string answer = "{\"id\":" + json_string(r.id) + ",\"subscribers\":" + std::to_string(r.subscribers);
+    if (r.instances) answer.append(",\"instances\":").append(std::to_string(*r.instances));
+    send_json(res, 200, answer + "}");
 }
 
 // One JSON object a line, all or nothing; empty lines are skipped.
