@@ -453,7 +453,10 @@ std::vector<Metric> Hub::metrics() const {
          "Idle topics removed to make room under --max-topics (no subscriber; no history newer than --topic-ttl).",
          s.topics_reclaimed},
         {"ssed_published_total", "counter", "Events published since start.", s.published},
-        {"ssed_delivered_total", "counter", "Events written to subscribers since start.", s.delivered},
+        {"ssed_delivered_total", "counter",
+         "Live events whose bytes were all written to a subscriber's socket (one per subscriber; not queued ones, "
+         "not the replay a stream starts with).",
+         s.delivered},
         {"ssed_slow_consumers_dropped_total", "counter",
          "Subscribers closed because their unsent backlog passed --max-backlog.", s.slow_consumers_dropped},
         {"ssed_history_frames", "gauge", "Events held in the per-topic history rings.", s.history_frames},

@@ -19,8 +19,10 @@
 //  - No gap, no duplicate across the hand-over: subscribe() registers the subscriber with the
 //    streamer under the same lock that orders publishes, so every frame with seq greater than
 //    the replay's last is queued for it; adopt() then starts writing them.
-//  - A subscriber whose unsent backlog passes max_backlog_bytes is sent a final comment and
-//    closed, and counted in Stats::slow_consumers_dropped; it resumes with Last-Event-ID.
+//  - A subscriber whose unsent backlog passes max_backlog_bytes is dropped, counted once in
+//    HubStats::slow_consumers_dropped: it is sent a final comment and the last chunk when its
+//    socket takes them within a short grace (streamer.hpp), then closed; it resumes with
+//    Last-Event-ID.
 //
 // Resume policy (documented in ssed(1)): with a Last-Event-ID found in the history of one of
 // the requested topics, the replay is every retained frame after it, then live. When the id is
@@ -83,7 +85,7 @@ struct HubStats {
     std::size_t topics = 0;
     std::uint64_t published = 0;
     std::uint64_t topics_reclaimed = 0;   // idle topics removed to make room (see the note)
-    std::uint64_t delivered = 0;          // frames written (or queued) to subscribers
+    std::uint64_t delivered = 0;          // live events whose bytes were all written to a subscriber socket
     std::uint64_t slow_consumers_dropped = 0;
     std::size_t history_frames = 0;
     std::size_t history_bytes = 0;
