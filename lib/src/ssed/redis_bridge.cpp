@@ -91,12 +91,14 @@ struct RedisBridge::Impl {
         return !stopping.load();
     }
 
-    void report_first(const Status &st) {
+    // Returns whether this was the first report (start() then answers with it).
+    bool report_first(const Status &st) {
         std::lock_guard lock(start_mu);
-        if (first_done) return;
+        if (first_done) return false;
         first_done = true;
         first_status = st;
         start_cv.notify_all();
+        return true;
     }
 
     void deliver(const RedisValue &m) {
@@ -234,9 +236,9 @@ struct RedisBridge::Impl {
                 log.warn(st.message() + "; local subscribers stay connected; reconnecting");
                 last_error.clear();
             } else {
-                report_first(st);
-                // One line per distinct error, not one per attempt.
-                if (st.message() != last_error) log.warn(st.message() + "; retrying");
+                // The first failure is start()'s answer, and ssed exits with it: no "retrying".
+                // After that, one line per distinct error, not one per attempt.
+                if (!report_first(st) && st.message() != last_error) log.warn(st.message() + "; retrying");
                 last_error = st.message();
             }
             if (!wait_or_stop(backoff.next())) break;

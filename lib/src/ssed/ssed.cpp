@@ -313,7 +313,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
         ro.history = std::max<std::size_t>(limits.history, 1);
         redis.emplace(hub, ro, log);
         if (auto s = redis->start(); !s) {
-            log.error("redis " + ro.endpoint.display() + ": " + s.message());
+            log.error(s.message());  // names the endpoint already
             return exit_for(s);
         }
         bus_name = "redis " + ro.endpoint.display() + ", channels " + o.redis_prefix + "<topic>" +
