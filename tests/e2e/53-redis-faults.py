@@ -2,10 +2,11 @@
 503 meanwhile, delivery after): Redis killed and restarted under a streams-mode ssed, with an
 append-only file (every acknowledged event is kept, a resume from before the crash misses
 nothing) and without persistence (Redis forgets the streams: subscribers that stayed connected
-lose nothing, but a later resume from before the restart gets only what came after it, with no
-gap notice); pub/sub's history outliving a Redis restart; one instance cut off from a Redis
+lose nothing, and a later resume from before the restart gets a gap notice, then what came
+after it); pub/sub's history outliving a Redis restart; one instance cut off from a Redis
 that another keeps publishing into (pub/sub: its subscribers miss those events, and are not
 told; streams: it reads them back); and a Redis that never started."""
+import json
 import os
 import sys
 import unittest
@@ -55,10 +56,12 @@ class RedisFaults(ProcTestCase):
         ssed, ids, _ = self.through_a_redis_crash(redis, "--redis-mode", "streams")
         resumed = ssed.subscribed("news", ids[0])
         ssed.publish_all("news", ["five"])
-        # "two" and "three" were acknowledged, then lost with Redis' memory; ssed cannot tell a
-        # stream Redis forgot from a new one, so there is no gap notice either.
-        self.assertEqual([e["data"] for e in resumed.wait_events(2)], ["four", "five"])
-        self.assertNotIn("ssed-gap", resumed.text())
+        # "two" and "three" were acknowledged, then lost with Redis' memory. The resume says so
+        # (Redis' history now starts after ids[0]: stream_since_key), then gets what came after.
+        events = resumed.wait_events(3)
+        self.assertEqual(events[0]["event"], "ssed-gap", events)
+        self.assertEqual(json.loads(events[0]["data"]), {"reason": "earlier_run", "last_event_id": ids[0]})
+        self.assertEqual([e["data"] for e in events[1:]], ["four", "five"])
 
     def test_pubsub_history_is_the_instance_s_own_and_outlives_a_redis_restart(self):
         redis = RedisServer(self)
