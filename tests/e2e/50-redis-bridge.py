@@ -75,6 +75,15 @@ class RedisBridgeE2E(ProcTestCase):
         self.assertEqual(shared.metric("ssed_redis_dropped_total"), 0)
         self.assertEqual(shared.metric("ssed_redis_refused_total"), 0)
 
+    def test_an_event_another_instance_refuses_on_delivery_is_counted_there(self):
+        tight = Ssed(self, "--max-topics", "1", "--redis", self.redis.url)
+        for topic in ("t1", "t2", "t3"):
+            self.assertEqual(self.a.publish(topic, "x")[0], 200)
+        from procs import wait_for
+        wait_for(lambda: tight.metric("ssed_redis_refused_total") == 2, 15, what="tight's two refusals")
+        self.assertEqual(tight.metric("ssed_redis_received_total"), 1)
+        self.assertEqual(self.a.metric("ssed_redis_refused_total"), 0)
+
     def test_redis_down_means_503_not_a_false_success(self):
         self.redis.stop()
         rc, _, err = self.run_tool([binary("sse-pub"), "--server", self.a.url, "t", "x", "--retry-for", "0"])

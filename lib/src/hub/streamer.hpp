@@ -72,6 +72,7 @@ struct StreamerLimits {
     std::size_t max_backlog_bytes = 1 << 20;
     std::chrono::milliseconds heartbeat{15000};  // 0 = off
     std::chrono::milliseconds adopt_timeout{10000};
+    std::chrono::milliseconds peer_timeout{60000};  // 0 = the kernel's default (see activate())
     // A dropped slow consumer's notice and last chunk may wait this long (and up to one tick
     // more) for the socket to take them; then it is closed whatever is left.
     std::chrono::milliseconds drop_grace{1000};
