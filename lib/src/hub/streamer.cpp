@@ -585,7 +585,7 @@ void Streamer::Impl::drop_slow(StreamSubscriber &s) {
     // reads again does not see the notice. It leaves its topics now: it gets nothing more.
     FramePtr partial = s.head < s.queue.size() && s.offset > 0 ? s.queue[s.head] : nullptr;
     std::size_t offset = partial ? s.offset : 0;
-    s.queue.clear();
+    s.queue = {};  // and the capacity a backlog made it grow to
     s.head = 0;
     s.offset = offset;
     s.backlog = 0;
