@@ -525,17 +525,22 @@ TEST(HttpApi, AHostNotAllowedGets421OnEveryRouteBeforeItsBody) {
     Ssed ssed(api);
     const std::string port = std::to_string(ssed.port());
     const std::string evil = "Host: evil.example:" + port + "\r\n";
-    for (const std::string &head : std::vector<std::string>{"GET /events/t HTTP/1.1\r\n" + evil + "Accept: text/event-stream\r\n\r\n",
-                             "GET /events?topic=t HTTP/1.1\r\n" + evil + "\r\n",
-                             "GET /topics HTTP/1.1\r\n" + evil + "\r\n", "GET /metrics HTTP/1.1\r\n" + evil + "\r\n",
-                             "GET /healthz HTTP/1.1\r\n" + evil + "\r\n", "GET / HTTP/1.1\r\n" + evil + "\r\n",
-                             "OPTIONS /events/t HTTP/1.1\r\n" + evil + "Origin: http://evil.example:" + port + "\r\n\r\n",
-                             // Its body is never sent: the answer must not wait for it.
-                             "POST /events/t HTTP/1.1\r\n" + evil + "Origin: http://evil.example:" + port +
-                                 "\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n",
-                             "GET /events/t HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n",  // no Host at all
-                             "GET /events/t HTTP/1.1\r\nHost: localhost\r\n" + evil + "\r\n",
-                             "GET /events/t HTTP/1.1\r\nHost: local host\r\n\r\n"}) {
+    const std::string origin = "Origin: http://evil.example:" + port + "\r\n";
+    const std::vector<std::string> heads = {
+        "GET /events/t HTTP/1.1\r\n" + evil + "Accept: text/event-stream\r\n\r\n",
+        "GET /events?topic=t HTTP/1.1\r\n" + evil + "\r\n",
+        "GET /topics HTTP/1.1\r\n" + evil + "\r\n",
+        "GET /metrics HTTP/1.1\r\n" + evil + "\r\n",
+        "GET /healthz HTTP/1.1\r\n" + evil + "\r\n",
+        "GET / HTTP/1.1\r\n" + evil + "\r\n",
+        "OPTIONS /events/t HTTP/1.1\r\n" + evil + origin + "\r\n",
+        // Its body is never sent: the answer must not wait for it.
+        "POST /events/t HTTP/1.1\r\n" + evil + origin + "Content-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n",
+        "GET /events/t HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n",  // no Host at all
+        "GET /events/t HTTP/1.1\r\nHost: localhost\r\n" + evil + "\r\n",  // two
+        "GET /events/t HTTP/1.1\r\nHost: local host\r\n\r\n",
+    };
+    for (const std::string &head : heads) {
         std::string got = exchange(ssed.port(), head);
         EXPECT_EQ(got.rfind("HTTP/1.1 421 Misdirected Request\r\n", 0), 0u) << head << "->\n" << got;
         std::string body = got.substr(got.find("\r\n\r\n") + 4);
@@ -551,7 +556,8 @@ TEST(HttpApi, AHostNotAllowedGets421OnEveryRouteBeforeItsBody) {
     EXPECT_EQ(ssed.hub().stats().topics, 0u);
 
     // The listed names, in any case, with or without a port.
-    for (const std::string &host : std::vector<std::string>{"localhost:" + port, "LOCALHOST", "127.0.0.1:" + port, "[::1]:" + port}) {
+    const std::vector<std::string> listed = {"localhost:" + port, "LOCALHOST", "127.0.0.1:" + port, "[::1]:" + port};
+    for (const std::string &host : listed) {
         got = exchange(ssed.port(), "POST /events/t HTTP/1.1\r\nHost: " + host +
                                         "\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
         EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << host << "->\n" << got;

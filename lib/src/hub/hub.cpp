@@ -228,12 +228,12 @@ PublishResult Hub::Impl::admit_publish_locked(std::span<const PublishRequest> re
 }
 
 PublishResult Hub::admit(std::span<const PublishRequest> reqs, std::size_t *failed_index) {
-    std::size_t failed = 0;
-    for (; failed < reqs.size(); ++failed)
-        if (auto s = check_publish(reqs[failed]); !s) {
-            if (failed_index) *failed_index = failed;
+    for (std::size_t i = 0; i < reqs.size(); ++i)
+        if (auto s = check_publish(reqs[i]); !s) {
+            if (failed_index) *failed_index = i;
             return PublishResult{s, {}, 0, 0};
         }
+    std::size_t failed = 0;
     std::lock_guard lock(impl_->mu);
     PublishResult r = impl_->admit_publish_locked(reqs, failed, true);
     if (failed_index) *failed_index = failed;
@@ -269,7 +269,8 @@ std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, 
     Streamer::Combine combine(impl_->streamer);  // before the lock: see publish()
     std::lock_guard lock(impl_->mu);
     std::size_t failed = 0;
-    if (PublishResult refused = impl_->admit_publish_locked(reqs, failed, false); !refused.status) return fail(failed, std::move(refused));
+    if (PublishResult refused = impl_->admit_publish_locked(reqs, failed, false); !refused.status)
+        return fail(failed, std::move(refused));
     for (auto &r : reqs) results.push_back(impl_->publish_locked(r, combine));
     if (failed_index) *failed_index = reqs.size();
     return results;

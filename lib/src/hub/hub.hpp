@@ -53,8 +53,9 @@
 // empty or older than topic_ttl are reclaimed to make room (counted in
 // HubStats::topics_reclaimed); a topic created after a reclaim treats frames up to the newest
 // reclaimed seq as evicted, so a client that resumes from before it gets Gap{evicted}
-// (possibly for a topic that never lost anything: a notice, never a silent loss). The streamer frees a reclaimed topic's slot only after the frames
-// already posted for it (Streamer::post_release).
+// (possibly for a topic that never lost anything: a notice, never a silent loss). The
+// streamer frees a reclaimed topic's slot only after the frames already posted for it
+// (Streamer::post_release).
 //
 // Thread safety: all public members may be called from any thread.
 #pragma once

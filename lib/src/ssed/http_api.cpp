@@ -144,7 +144,8 @@ private:
 
     bool check_head(const Request &req, Response &res, std::size_t &limit);
     void log_access(const Request &req, const Response &res) const {
-        log_.info(req.remote_addr + " " + req.method + " " + redact_target(req.target) + " " + std::to_string(res.status));
+        log_.info(req.remote_addr + " " + req.method + " " + redact_target(req.target) + " " +
+                  std::to_string(res.status));
     }
     std::optional<std::string> host_refusal(const Request &req) const;
     void add_cors(const Request &req, Response &res) const;
