@@ -54,7 +54,7 @@ struct Hub::Impl {
         : limits(l),
           log(std::move(lg)),
           epoch(now_ms()),
-          streamer(StreamerLimits{l.max_backlog_bytes, l.heartbeat, l.adopt_timeout}, log) {}
+          streamer(StreamerLimits{l.max_backlog_bytes, l.heartbeat, l.adopt_timeout, l.peer_timeout}, log) {}
 
     // REQUIRES: mu held. The topic named `name`, created if `create` and the limit allows.
     Topic *find_topic(std::string_view name) {
