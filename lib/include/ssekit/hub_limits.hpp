@@ -22,7 +22,7 @@ struct HubLimits {
     std::size_t max_backlog_bytes = 1 << 20;        // unsent bytes before a subscriber is dropped
     std::chrono::milliseconds heartbeat{15000};     // comment heartbeat interval (0 = off)
     std::chrono::milliseconds adopt_timeout{10000}; // a ticket neither adopted nor cancelled is dropped
-    // Frames published but not yet fanned out by the streaming thread; past this, publish
+    // Frames published but not yet fanned out by a loop's streamer; past this, publish
     // returns unavailable (ssed answers 503, sse-pub backs off and retries) rather than let
     // memory grow without bound while the streamer is behind. 64 Ki frames is well over a
     // second of fan-out at any subscriber count, and the bench measured 280 MB of RSS with

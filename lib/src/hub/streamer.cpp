@@ -33,9 +33,12 @@ UniqueFd checked(int fd, const char *what) {
     return UniqueFd(fd);
 }
 
+// The innermost Streamer::Home of this thread.
+thread_local Streamer *tl_home = nullptr;
+
 }  // namespace
 
-// What the streaming thread knows about one subscriber. Kept small: 10,000 idle subscribers
+// What the streamer knows about one subscriber. Kept small: 10,000 idle subscribers
 // must stay within a few KB each, so no buffers beyond the frame queue, which is released
 // whenever it empties after a burst.
 struct StreamSubscriber {
@@ -80,20 +83,25 @@ struct Command {
 }  // namespace
 
 struct Streamer::Impl {
-    Impl(Streamer &owner, StreamerLimits limits, Logger log);
+    Impl(Streamer &owner, StreamerLimits limits, Logger log, bool own_thread);
     ~Impl();
 
     // Pushes `c`; returns whether the inbox was empty, i.e. whether this post must see the
-    // inbox taken (by waking the thread or running it itself).
+    // inbox taken (see the note above push()).
     bool push(Command c);
-    void post(Command c);  // push, and wake the thread if owed
+    // Pushes `c`; true when the caller must wake() the driver: the post found the inbox empty
+    // and was made off the driver's thread (on it, the driver owes itself a take instead).
+    bool post_unsignalled(Command c);
+    void post(Command c) {
+        if (post_unsignalled(std::move(c))) wake();
+    }
     void wake();
-    // The publisher's side of combining: runs the inbox here if the thread is idle (true),
-    // else leaves it (false) and the caller must wake().
-    bool try_run_inbox();
-    void run();
+    bool on_driver() const { return std::this_thread::get_id() == driver_.load(std::memory_order_relaxed); }
+    void run();  // a thread of its own drives: until the stop command
+    void turn(bool ready);
 
-    // REQUIRES: work_mu_ held (the streaming thread, or a combiner), below.
+    // The driver's thread only, below.
+    void handle_events(int n);
     void take_inbox();
     void flush_dirty();
     void run_command(Command &c);
@@ -120,16 +128,18 @@ struct Streamer::Impl {
 
     std::mutex inbox_mu_;
     std::vector<Command> inbox_;  // guarded by inbox_mu_
+    // The thread that drives: its own thread, or the loop that attached; none before either
+    // (posts then always wake). Read by posters to tell whether they are the driver.
+    std::atomic<std::thread::id> driver_{};
 
-    // Guards everything below it. Held by the streaming thread except around epoll_wait, and
-    // by a combining publisher while it runs the inbox. Taken before inbox_mu_, never after.
-    std::mutex work_mu_;
+    // Everything below belongs to the driver.
+    bool owed_self_ = false;     // the driver posted onto an empty inbox: its next turn takes it
     std::vector<Command> work_;  // the swapped-out inbox, reused
+    std::vector<epoll_event> events_ = std::vector<epoll_event>(256);
     std::unordered_map<std::uint64_t, std::unique_ptr<StreamSubscriber>> subs_;
     std::vector<StreamSubscriber *> dirty_;
-    // Closed subscribers, freed by the streaming thread at the end of its iteration: only
-    // then are no epoll events for them pending (events fetched before the lock was taken
-    // may name one that a combiner closed meanwhile). A combiner never frees them.
+    // Closed subscribers, freed at the end of the turn: events fetched earlier in it may
+    // still name them.
     std::vector<std::unique_ptr<StreamSubscriber>> graveyard_;
     std::vector<iovec> iov_;
     FramePtr heartbeat_ = make_comment_frame("");
@@ -138,12 +148,12 @@ struct Streamer::Impl {
     bool draining_ = false;
     std::chrono::milliseconds drain_base_{0}, drain_jitter_{0};
     std::mt19937_64 rng_{std::random_device{}()};
-    Clock::time_point now_ = Clock::now();  // set by whoever takes work_mu_ to do work
+    Clock::time_point now_ = Clock::now();  // set by the driver when it starts a turn
     bool stop_ = false;
     std::thread thread_;  // last: starts after every member above is ready
 };
 
-Streamer::Impl::Impl(Streamer &owner, StreamerLimits limits, Logger log)
+Streamer::Impl::Impl(Streamer &owner, StreamerLimits limits, Logger log, bool own_thread)
     : owner_(owner), limits_(limits), log_(std::move(log)) {
     epoll_ = checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1");
     wake_ = checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
@@ -169,14 +179,15 @@ Streamer::Impl::Impl(Streamer &owner, StreamerLimits limits, Logger log)
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, timer_.get(), &ev) < 0)
         throw std::system_error(errno, std::generic_category(), "epoll_ctl");
     iov_.resize(IOV_MAX);
-    thread_ = std::thread([this] { run(); });
+    if (own_thread) thread_ = std::thread([this] { run(); });
 }
 
 Streamer::Impl::~Impl() {
-    // Always wake: a combiner that happened to run the stop would not wake the thread.
-    push(Command(Command::Kind::stop));
-    wake();
-    thread_.join();
+    if (thread_.joinable()) {
+        push(Command(Command::Kind::stop));
+        wake();  // always: the stop must be taken even if the inbox held other commands
+        thread_.join();
+    }
     // Commands never taken may still own sockets.
     for (auto &cmd : inbox_)
         if (cmd.kind == Command::Kind::activate && cmd.fd >= 0) ::close(cmd.fd);
@@ -184,18 +195,16 @@ Streamer::Impl::~Impl() {
 
 // No lost wake-up. Whoever pushes onto an EMPTY inbox is "owed": it must make sure that the
 // inbox is taken after its push. Pushes onto a non-empty inbox rely on the owed post before
-// them, since whoever takes the inbox takes everything in it. An owed post either
-//  (a) wins try_lock(work_mu_) and swaps the inbox itself, after its push; or
-//  (b) writes the eventfd after its push (plain post(), a lost try_lock, the stop). The
-//      thread reads the eventfd and only then swaps, both under work_mu_. If its read came
-//      after the write, its swap comes after the push; if before, the write leaves the
-//      eventfd readable and (level-triggered) the next epoll_wait returns at once.
-// Nothing else is needed: neither the thread nor a combiner re-checks the inbox, and a
-// combiner that took the inbox never writes the eventfd. A lost try_lock means the thread or
-// another combiner is busy; the eventfd then costs at most a spurious wake-up (an empty swap).
-// Order: every swap happens under work_mu_ and its commands run before work_mu_ is
-// released, so batches run one after another in swap order, each in push order: exactly the
-// order of posting, whichever thread runs them.
+// them, since whoever takes the inbox takes everything in it. An owed post
+//  (a) made on the driver's thread sets owed_self_, and the driver takes the inbox in the
+//      turn() that ends its loop iteration, before it waits again (its own thread, which never
+//      posts but the stop, checks before each wait too);
+//  (b) made on any other thread writes the eventfd after its push (post(), or signal() once
+//      the poster has released its lock). The driver reads the eventfd and only then swaps.
+//      If its read came after the write, its swap comes after the push; if before, the write
+//      leaves the eventfd readable and (level-triggered) the next epoll_wait returns at once.
+// Order: only the driver swaps, and it runs each batch before the next swap, so commands run
+// in the order they were pushed.
 bool Streamer::Impl::push(Command c) {
     bool was_empty;
     {
@@ -207,24 +216,18 @@ bool Streamer::Impl::push(Command c) {
     return was_empty;
 }
 
-void Streamer::Impl::post(Command c) {
-    // A burst costs one wake-up: only the post that finds the inbox empty writes the eventfd.
-    if (push(std::move(c))) wake();
+bool Streamer::Impl::post_unsignalled(Command c) {
+    // A burst costs one wake-up: only the post that finds the inbox empty is owed.
+    if (!push(std::move(c))) return false;
+    if (!on_driver()) return true;
+    owed_self_ = true;
+    return false;
 }
 
 void Streamer::Impl::wake() {
     std::uint64_t one = 1;
     while (::write(wake_.get(), &one, sizeof one) < 0 && errno == EINTR) {
     }
-}
-
-bool Streamer::Impl::try_run_inbox() {
-    std::unique_lock lock(work_mu_, std::try_to_lock);
-    if (!lock.owns_lock()) return false;
-    now_ = Clock::now();
-    take_inbox();
-    flush_dirty();
-    return true;
 }
 
 void Streamer::Impl::flush_dirty() {
@@ -237,42 +240,63 @@ void Streamer::Impl::flush_dirty() {
 }
 
 void Streamer::Impl::run() {
-    std::vector<epoll_event> events(256);
-    std::unique_lock lock(work_mu_);
+    driver_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     while (!stop_) {
-        // Combiners may run the inbox only while this thread waits.
-        lock.unlock();
-        int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), -1);
-        int wait_errno = errno;
-        lock.lock();
+        if (owed_self_) {  // left by the loop that detached
+            owed_self_ = false;
+            take_inbox();
+            flush_dirty();
+            graveyard_.clear();
+            continue;
+        }
+        int n = ::epoll_wait(epoll_.get(), events_.data(), static_cast<int>(events_.size()), -1);
         if (n < 0) {
-            if (wait_errno == EINTR) continue;
-            log_.error(std::string("epoll_wait: ") + std::strerror(wait_errno));
+            if (errno == EINTR) continue;
+            log_.error(std::string("epoll_wait: ") + std::strerror(errno));
             break;
         }
         now_ = Clock::now();
-        for (int i = 0; i < n; ++i) {
-            void *p = events[i].data.ptr;
-            if (p == &wake_) {
-                std::uint64_t count;
-                // Read the eventfd before swapping the inbox, so no post is left unsignalled.
-                while (::read(wake_.get(), &count, sizeof count) < 0 && errno == EINTR) {
-                }
-                take_inbox();
-            } else if (p == &timer_) {
-                std::uint64_t expirations;
-                while (::read(timer_.get(), &expirations, sizeof expirations) < 0 && errno == EINTR) {
-                }
-                on_tick();
-            } else {
-                // Still allocated even if closed since (by this thread or a combiner): only
-                // this thread frees, below, after the events of this epoll_wait.
-                auto &s = *static_cast<StreamSubscriber *>(p);
-                if (s.state != StreamSubscriber::State::dead) on_socket_event(s, events[i].events);
-            }
-        }
+        handle_events(n);
         flush_dirty();
         graveyard_.clear();
+    }
+}
+
+void Streamer::Impl::turn(bool ready) {
+    if (!ready && !owed_self_) return;  // the common case in a loop iteration: nothing here
+    now_ = Clock::now();
+    if (ready) {
+        int n = ::epoll_wait(epoll_.get(), events_.data(), static_cast<int>(events_.size()), 0);
+        if (n > 0) handle_events(n);
+    }
+    if (owed_self_) {
+        owed_self_ = false;
+        take_inbox();
+    }
+    flush_dirty();
+    graveyard_.clear();
+}
+
+void Streamer::Impl::handle_events(int n) {
+    for (int i = 0; i < n; ++i) {
+        void *p = events_[i].data.ptr;
+        if (p == &wake_) {
+            std::uint64_t count;
+            // Read the eventfd before swapping the inbox, so no post is left unsignalled.
+            while (::read(wake_.get(), &count, sizeof count) < 0 && errno == EINTR) {
+            }
+            take_inbox();
+        } else if (p == &timer_) {
+            std::uint64_t expirations;
+            while (::read(timer_.get(), &expirations, sizeof expirations) < 0 && errno == EINTR) {
+            }
+            on_tick();
+        } else {
+            // Still allocated even if closed since: subscribers are freed at the end of the
+            // turn, after the events of this epoll_wait.
+            auto &s = *static_cast<StreamSubscriber *>(p);
+            if (s.state != StreamSubscriber::State::dead) on_socket_event(s, events_[i].events);
+        }
     }
 }
 
@@ -607,20 +631,46 @@ void Streamer::Impl::close_sub(StreamSubscriber &s) {
     subs_.erase(it);
 }
 
-// ---- Streamer: the public face, callable from any thread ----
+// ---- Streamer: the public face ----
 
 Streamer::Streamer(StreamerLimits limits, Logger log)
-    : impl_(std::make_unique<Impl>(*this, limits, std::move(log))) {}
+    : impl_(std::make_unique<Impl>(*this, limits, std::move(log), true)) {}
+
+Streamer::Streamer(StreamerLimits limits, Logger log, Driven)
+    : impl_(std::make_unique<Impl>(*this, limits, std::move(log), false)) {}
 
 Streamer::~Streamer() = default;
 
+int Streamer::poll_fd() const { return impl_->epoll_.get(); }
+
+void Streamer::attach() { impl_->driver_.store(std::this_thread::get_id(), std::memory_order_relaxed); }
+
+void Streamer::turn(bool ready) { impl_->turn(ready); }
+
+void Streamer::detach() {
+    impl_->turn(false);
+    // No driver until the new thread says so: a post in between wakes, which is always safe.
+    impl_->driver_.store(std::thread::id(), std::memory_order_relaxed);
+    impl_->thread_ = std::thread([im = impl_.get()] { im->run(); });
+}
+
+Streamer::Home::Home(Streamer &s) : previous_(tl_home) { tl_home = &s; }
+Streamer::Home::~Home() { tl_home = previous_; }
+Streamer *Streamer::home() { return tl_home; }
+
 void Streamer::post_frame(TopicSlot &topic, FramePtr f) {
+    if (post_frame_unsignalled(topic, std::move(f))) impl_->wake();
+}
+
+bool Streamer::post_frame_unsignalled(TopicSlot &topic, FramePtr f) {
     Command c(Command::Kind::frame);
     c.topic = &topic;
     c.frame = std::move(f);
     c.deliveries = count_deliveries(topic);
-    impl_->post(std::move(c));
+    return impl_->post_unsignalled(std::move(c));
 }
+
+void Streamer::signal() { impl_->wake(); }
 
 std::uint32_t Streamer::count_deliveries(const TopicSlot &topic) {
     std::size_t n = topic.subscribers.load(std::memory_order_relaxed);
@@ -643,23 +693,6 @@ void Streamer::post_activate(std::uint64_t ticket, int fd) {
     c.ticket = ticket;
     c.fd = fd;
     impl_->post(std::move(c));
-}
-
-void Streamer::post_frame(TopicSlot &topic, FramePtr f, Combine &combine) {
-    Command c(Command::Kind::frame);
-    c.topic = &topic;
-    c.frame = std::move(f);
-    c.deliveries = count_deliveries(topic);
-    combine.deliveries_ += c.deliveries;
-    if (impl_->push(std::move(c))) combine.owed_ = true;
-}
-
-Streamer::Combine::~Combine() {
-    // Owed (see Impl::push): take the inbox here if that is cheap and the streaming thread is
-    // idle, else wake the thread. Either way is correct; the bound only picks the cheaper.
-    if (!owed_) return;
-    if (deliveries_ <= max_deliveries && streamer_.impl_->try_run_inbox()) return;
-    streamer_.impl_->wake();
 }
 
 void Streamer::post_cancel(std::uint64_t ticket) {

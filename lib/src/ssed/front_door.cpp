@@ -34,6 +34,7 @@ using Clock = std::chrono::steady_clock;
 // epoll tags below the first connection id.
 constexpr std::uint64_t kListenTag = 1;
 constexpr std::uint64_t kWakeTag = 2;
+constexpr std::uint64_t kStreamsTag = 3;
 constexpr std::uint64_t kFirstConnId = 16;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
@@ -128,13 +129,14 @@ const char *reason_phrase(int status) {
 }
 
 struct FrontDoor::Impl {
-    Impl(FrontDoor &o, DoorHandler &h, AdoptFn a, DoorLimits l, Logger lg)
-        : owner(o), handler(h), adopt(std::move(a)), limits(l), log(std::move(lg)),
+    Impl(FrontDoor &o, DoorHandler &h, AdoptFn a, DoorLimits l, Logger lg, Streamer *s)
+        : owner(o), handler(h), adopt(std::move(a)), limits(l), log(std::move(lg)), streams(s),
           framer_limits{l.max_head, l.max_headers, 1 << 20},
           epoll(::epoll_create1(EPOLL_CLOEXEC)),
           wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
         if (!epoll.valid() || !wake.valid()) throw std::system_error(errno, std::generic_category(), "front door");
         add(wake.get(), kWakeTag, EPOLLIN);
+        if (streams) add(streams->poll_fd(), kStreamsTag, EPOLLIN);  // level-triggered: see turn()
         for (std::size_t i = 0; i < limits.workers; ++i) workers.emplace_back([this] { work(); });
     }
     ~Impl() {
@@ -202,6 +204,7 @@ struct FrontDoor::Impl {
     AdoptFn adopt;
     DoorLimits limits;
     Logger log;
+    Streamer *streams;  // driven by this loop; may be null
     FramerLimits framer_limits;
     UniqueFd epoll;
     UniqueFd wake;
@@ -238,6 +241,12 @@ struct FrontDoor::Impl {
 void FrontDoor::Impl::run() {
     std::array<epoll_event, 256> events;
     auto next_tick = Clock::now() + kTick;
+    // Subscriptions handled here join this loop's streamer, which this thread drives.
+    std::optional<Streamer::Home> home;
+    if (streams) {
+        streams->attach();
+        home.emplace(*streams);
+    }
     for (;;) {
         if (stopping) {
             bool busy = in_flight > 0;
@@ -251,10 +260,15 @@ void FrontDoor::Impl::run() {
             log.error(std::string("epoll_wait: ") + std::strerror(errno));
             break;
         }
+        bool streams_ready = false;
         for (int i = 0; i < n; ++i) {
             std::uint64_t tag = events[i].data.u64;
             if (tag == kListenTag) {
                 accept_all();
+                continue;
+            }
+            if (tag == kStreamsTag) {
+                streams_ready = true;  // handled after the requests, in the same turn
                 continue;
             }
             if (tag == kWakeTag) {
@@ -282,11 +296,16 @@ void FrontDoor::Impl::run() {
         for (auto id : graveyard) conns.erase(id);
         graveyard.clear();
         open.store(conns.size(), std::memory_order_relaxed);
+        // The streams' share of this iteration: the frames its publishes queued for this
+        // loop's subscribers, the sockets it handed over, and whatever the streamer's own
+        // epoll set reported. Before the next wait, so nothing owed to this thread waits.
+        if (streams) streams->turn(streams_ready);
     }
     for (auto &[id, c] : conns)
         if (!c->closed) close(*c);
     conns.clear();
     open.store(0);
+    if (streams) streams->detach();  // its streams go on without this loop
 }
 
 void FrontDoor::Impl::set_accepting(bool on) {
@@ -617,6 +636,8 @@ void FrontDoor::Impl::check_deadlines(Clock::time_point now) {
 }
 
 void FrontDoor::Impl::work() {
+    std::optional<Streamer::Home> home;  // subscriptions this worker handles stream on its loop
+    if (streams) home.emplace(*streams);
     for (;;) {
         Job job;
         {
@@ -637,8 +658,8 @@ void FrontDoor::Impl::work() {
 
 // ---------------------------------------------------------------------------------------------
 
-FrontDoor::FrontDoor(DoorHandler &handler, AdoptFn adopt, DoorLimits limits, Logger log)
-    : impl_(std::make_unique<Impl>(*this, handler, std::move(adopt), limits, std::move(log))) {}
+FrontDoor::FrontDoor(DoorHandler &handler, AdoptFn adopt, DoorLimits limits, Logger log, Streamer *streams)
+    : impl_(std::make_unique<Impl>(*this, handler, std::move(adopt), limits, std::move(log), streams)) {}
 
 FrontDoor::~FrontDoor() { stop(); }
 

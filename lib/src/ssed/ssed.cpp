@@ -290,7 +290,10 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
 
     const bool streams = o.redis_mode == RedisMode::streams;
     limits.stream_ids = streams;
-    Hub hub(limits, log);
+    // One streamer per loop, each driven by its loop: a connection is one thread's from
+    // accept to close, its stream included.
+    const std::size_t loops = std::max<std::size_t>(1, o.door.loops);
+    Hub hub(limits, log, StreamLoops{loops, true});
 
     // ssed --redis: publishes go through Redis and come back to every instance's Hub. The
     // bridge is declared after the Hub (it feeds it) and before the server (whose handlers
@@ -319,9 +322,11 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
     // into the Hub is O(1)); with Redis, a publish waits for Redis, so --threads workers do.
     DoorLimits door = o.door;
     door.workers = redis ? o.threads : 0;
+    std::vector<Streamer *> loop_streams;
+    for (std::size_t k = 0; k < loops; ++k) loop_streams.push_back(&hub.streamer(k));
     HttpServer server(
         door, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); },
-        [&hub](std::uint64_t ticket) { hub.cancel(ticket); }, log);
+        [&hub](std::uint64_t ticket) { hub.cancel(ticket); }, log, std::move(loop_streams));
     ApiOptions api = o.api;
     api.access_log = o.verbose >= 1 || o.debug;  // -v, -vv, -d
     // The one place that knows which bus is in use; the API only sees a Bus.
