@@ -98,6 +98,12 @@ struct Conn {
     RequestFramer framer;
     Phase phase = Phase::reading;
     bool closed = false;
+    // The socket may hold bytes not read yet. Cleared by a recv() that returned less than it
+    // asked for (the socket was empty then; edge triggering reports anything that comes
+    // later), set again by each epoll event: saves the recv() that would return EAGAIN after
+    // every request. Kept set once the peer half-closed, so its EOF is read.
+    bool may_read = true;
+    bool peer_shut = false;  // EPOLLRDHUP seen
     bool head_checked = false;
     bool close_after = false;            // close (lingering) once the answer is out
     std::optional<std::uint64_t> takeover;
@@ -282,6 +288,8 @@ void FrontDoor::Impl::run() {
                 close(c);
                 continue;
             }
+            if (events[i].events & EPOLLRDHUP) c.peer_shut = true;
+            if (events[i].events & (EPOLLIN | EPOLLRDHUP)) c.may_read = true;
             progress(c);
         }
         std::vector<std::uint64_t> again;
@@ -422,7 +430,7 @@ void FrontDoor::Impl::progress(Conn &c) {
                 consume(c, bytes);
                 break;
             }
-            if (!read_some(c)) return;
+            if (!c.may_read || !read_some(c)) return;
             break;
         case Conn::Phase::lingering: {
             ssize_t n = ::recv(c.fd.get(), buf.data(), buf.size(), 0);
@@ -440,11 +448,15 @@ void FrontDoor::Impl::progress(Conn &c) {
 bool FrontDoor::Impl::read_some(Conn &c) {
     ssize_t n = ::recv(c.fd.get(), buf.data(), buf.size(), 0);
     if (n > 0) {
+        if (static_cast<std::size_t>(n) < buf.size() && !c.peer_shut) c.may_read = false;
         consume(c, std::string_view(buf.data(), static_cast<std::size_t>(n)));
         return true;
     }
     if (n < 0 && errno == EINTR) return true;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        c.may_read = false;
+        return false;
+    }
     // EOF (or a reset): an idle connection ends quietly, a half-sent request is dropped.
     close(c);
     return false;
