@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <memory_resource>
 #include <mutex>
 #include <random>
 #include <system_error>
@@ -40,8 +41,10 @@ thread_local Streamer *tl_home = nullptr;
 
 // What the streamer knows about one subscriber. Kept small: 10,000 idle subscribers
 // must stay within a few KB each, so no buffers beyond the frame queue, which is released
-// whenever it empties after a burst.
+// whenever it empties after a burst. It and its member list live in the streamer's pool
+// (see Impl::pool_), not among the connection's short-lived allocations.
 struct StreamSubscriber {
+    explicit StreamSubscriber(std::pmr::memory_resource *pool) : topics(pool) {}
     enum class State : std::uint8_t { pending, active, closing, dead };
     struct Membership {
         TopicSlot *topic;
@@ -54,7 +57,7 @@ struct StreamSubscriber {
     bool dirty = false;       // in the flush list of this loop iteration
     bool blocked = false;     // the last write hit EAGAIN; wait for EPOLLOUT
     bool overflowed = false;  // backlog passed the limit before the socket arrived
-    std::vector<Membership> topics;
+    std::pmr::vector<Membership> topics;
     std::vector<FramePtr> queue;  // unsent frames from index `head`
     std::size_t head = 0;
     std::size_t offset = 0;   // bytes of queue[head] already written
@@ -65,6 +68,13 @@ struct StreamSubscriber {
 };
 
 namespace {
+
+// Frees a subscriber into the pool it came from.
+struct PoolDelete {
+    std::pmr::memory_resource *pool;
+    void operator()(StreamSubscriber *s) const { std::pmr::polymorphic_allocator<StreamSubscriber>(pool).delete_object(s); }
+};
+using SubscriberPtr = std::unique_ptr<StreamSubscriber, PoolDelete>;
 
 struct Command {
     enum class Kind : std::uint8_t { frame, join, activate, cancel, drain, close_all, stop, release };
@@ -136,11 +146,16 @@ struct Streamer::Impl {
     bool owed_self_ = false;     // the driver posted onto an empty inbox: its next turn takes it
     std::vector<Command> work_;  // the swapped-out inbox, reused
     std::vector<epoll_event> events_ = std::vector<epoll_event>(256);
-    std::unordered_map<std::uint64_t, std::unique_ptr<StreamSubscriber>> subs_;
+    // Where what outlives a connection's request is allocated: the subscribers, their member
+    // lists and the map's nodes. Apart from the request's buffers (freed after the hand-over),
+    // so those free into whole pages the allocator can give back; mixed with them, each idle
+    // subscriber kept ~0.4 KB of freed request memory pinned (0.6 KB RSS for 0.2 KB live).
+    std::pmr::unsynchronized_pool_resource pool_;
+    std::pmr::unordered_map<std::uint64_t, SubscriberPtr> subs_{&pool_};
     std::vector<StreamSubscriber *> dirty_;
     // Closed subscribers, freed at the end of the turn: events fetched earlier in it may
     // still name them.
-    std::vector<std::unique_ptr<StreamSubscriber>> graveyard_;
+    std::vector<SubscriberPtr> graveyard_;
     std::vector<iovec> iov_;
     FramePtr heartbeat_ = make_comment_frame("");
     FramePtr slow_notice_ = make_comment_frame("slow consumer, resume with Last-Event-ID");
@@ -362,7 +377,8 @@ void Streamer::Impl::fan_out(TopicSlot &topic, const FramePtr &f) {
 }
 
 void Streamer::Impl::join(std::uint64_t ticket, std::vector<TopicSlot *> &topics) {
-    auto s = std::make_unique<StreamSubscriber>();
+    SubscriberPtr s(std::pmr::polymorphic_allocator<StreamSubscriber>(&pool_).new_object<StreamSubscriber>(&pool_),
+                    PoolDelete{&pool_});
     s->ticket = ticket;
     s->last_write = now_;
     s->topics.reserve(topics.size());
