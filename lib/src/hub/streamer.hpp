@@ -31,8 +31,10 @@
 // streamer's own drives it from then on (a drain after the loops stopped still flushes).
 // A post made on the driver thread itself (a publish or adoption the loop handles) writes no
 // eventfd: it is owed to the driver, whose next turn() runs it, before the loop waits again.
-// That turn writes every frame the iteration queued, so a burst of publishes on a loop costs
-// one sendmsg per subscriber.
+// A turn writes to at most 16 subscribers, and the loop turns again without waiting while
+// some are left: a large fan-out is written in slices between the loop's requests, so frames
+// published meanwhile join the queues of the subscribers not yet written to and go out
+// together, one sendmsg per subscriber for a burst.
 //
 // Thread safety: post_*, signal() and the counters may be called from any thread; attach(),
 // turn() and detach() only by the driving loop's thread. Callers that need frames and joins
@@ -91,8 +93,12 @@ public:
     // The calling thread drives the streamer from now on.
     void attach();
     // Runs what the driver owes (its own posts), then, when `ready` (poll_fd was readable),
-    // what poll_fd reported; never blocks. REQUIRES: the attached thread.
+    // what poll_fd reported, then writes to a slice of the subscribers with bytes to send;
+    // never blocks. REQUIRES: the attached thread.
     void turn(bool ready);
+    // Subscribers are left to write to: the loop must turn() again without waiting.
+    // REQUIRES: the attached thread.
+    bool writes_pending() const;
     // The loop ends: runs what it owes, and a thread of the streamer's own drives it from now
     // on. REQUIRES: the attached thread; called once.
     void detach();

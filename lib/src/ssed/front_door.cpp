@@ -260,7 +260,9 @@ void FrontDoor::Impl::run() {
                 if (c->phase == Conn::Phase::handling || c->phase == Conn::Phase::writing) busy = true;
             if (!busy || Clock::now() >= stop_deadline) break;
         }
-        int timeout = ready.empty() ? static_cast<int>(kTick.count()) : 0;
+        // No wait while connections or streams have work left from the last turn.
+        bool more = !ready.empty() || (streams && streams->writes_pending());
+        int timeout = more ? 0 : static_cast<int>(kTick.count());
         int n = ::epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()), timeout);
         if (n < 0 && errno != EINTR) {
             log.error(std::string("epoll_wait: ") + std::strerror(errno));

@@ -13,8 +13,9 @@
 // to the streamer this loop drives (the `streams` given at construction, streamer.hpp). The
 // loop drives that streamer on its own thread: the streamer's epoll set sits in the loop's
 // (nested, level-triggered), and the loop calls Streamer::turn() at the end of every
-// iteration, so frames the iteration's publishes queued for this loop's subscribers are
-// written before it waits again, with no thread woken. When run() returns the streamer is
+// iteration and does not wait while the streamer has writes left, so frames the iteration's
+// publishes queued for this loop's subscribers are written before it waits again, with no
+// thread woken, a large fan-out in slices between requests. When run() returns the streamer is
 // detached (it goes on, on a thread of its own, until the hub closes its streams).
 //
 // Limits and deadlines (DoorLimits, each an ssed option; a client that breaks one is answered
