@@ -156,7 +156,9 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
     door->add_flag("--reuse-port", o.door.reuse_port, "Set SO_REUSEPORT: several ssed may share the port")
         ->envname("SSED_REUSE_PORT");
-    door->add_option("--loops", o.door.loops, "Event loops accepting and answering requests")
+    door->add_option("--loops", o.door.loops,
+                     "Event loops (threads), each owning the connections it accepts and their streams; "
+                     "raise to the cores ssed has to itself")
         ->envname("SSED_LOOPS")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
