@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "socket_reader.hpp"
 
@@ -237,23 +238,39 @@ TEST(Streamer, ASocketAdoptedAfterADrainIsEndedAtOnce) {
     EXPECT_EQ(r.count_blocks("retry: 100"), 1u);
 }
 
-TEST(Streamer, TurnsOffNagleOnTcpSockets) {
-    // A loopback TCP connection; the accepted end goes to the streamer.
+namespace {
+
+// A loopback TCP connection: {accepted end, client end}, or {-1, -1}.
+std::pair<int, int> tcp_pair() {
     int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(listener, 0);
+    if (listener < 0) return {-1, -1};
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(listener, 1), 0);
-    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len), 0);
-    int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
-    int server = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    int client = -1, server = -1;
+    if (::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 && ::listen(listener, 1) == 0 &&
+        ::getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len) == 0) {
+        client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (client >= 0 && ::connect(client, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0)
+            server = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    }
     ::close(listener);
-    ASSERT_GE(server, 0);
+    if (server < 0 && client >= 0) ::close(client);
+    return server < 0 ? std::pair{-1, -1} : std::pair{server, client};
+}
 
+int int_option(int fd, int level, int name) {
+    int v = -1;
+    socklen_t len = sizeof v;
+    return ::getsockopt(fd, level, name, &v, &len) == 0 ? v : -1;
+}
+
+}  // namespace
+
+TEST(Streamer, TurnsOffNagleOnTcpSockets) {
+    auto [server, client] = tcp_pair();
+    ASSERT_GE(server, 0);
     TopicSlot topic;
     Streamer st(quiet_limits(), Logger("test"));
     st.post_join(1, {&topic});
@@ -261,17 +278,40 @@ TEST(Streamer, TurnsOffNagleOnTcpSockets) {
     st.post_frame(topic, event_frame(1));
     Received r;
     EXPECT_TRUE(read_until(client, r, has_ids(1)));
-    int nodelay = 0;
-    socklen_t optlen = sizeof nodelay;
     // The streamer still owns `server` (the subscriber is live), so the number is valid.
-    ASSERT_EQ(::getsockopt(server, IPPROTO_TCP, TCP_NODELAY, &nodelay, &optlen), 0);
-    EXPECT_NE(nodelay, 0);
-    // A peer that vanished without a FIN is given up on within a bounded time.
-    unsigned user_timeout = 0;
-    optlen = sizeof user_timeout;
-    ASSERT_EQ(::getsockopt(server, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, &optlen), 0);
-    EXPECT_GT(user_timeout, 0u);
+    EXPECT_NE(int_option(server, IPPROTO_TCP, TCP_NODELAY), 0);
     ::close(client);
+}
+
+// --peer-timeout: a peer gone without a FIN is given up on once nothing is acknowledged for
+// that long (TCP_USER_TIMEOUT), and an idle stream is probed from half of it on (keep-alive)
+// so that it has something to acknowledge; 0 leaves the kernel's defaults.
+TEST(Streamer, GivesEachTcpSubscriberThePeerTimeout) {
+    struct Case {
+        std::chrono::milliseconds timeout;
+        int user_timeout_ms, keepalive, idle_s, interval_s;
+    };
+    for (Case c : {Case{60s, 60000, 1, 30, 10}, Case{4500ms, 4500, 1, 3, 1}, Case{0ms, 0, 0, -1, -1}}) {
+        auto [server, client] = tcp_pair();
+        ASSERT_GE(server, 0);
+        StreamerLimits l = quiet_limits();
+        l.peer_timeout = c.timeout;
+        TopicSlot topic;
+        Streamer st(l, Logger("test"));
+        st.post_join(1, {&topic});
+        st.post_activate(1, server);
+        st.post_frame(topic, event_frame(1));
+        Received r;
+        EXPECT_TRUE(read_until(client, r, has_ids(1)));
+        const auto ms = c.timeout.count();
+        EXPECT_EQ(int_option(server, IPPROTO_TCP, TCP_USER_TIMEOUT), c.user_timeout_ms) << ms;
+        EXPECT_EQ(int_option(server, SOL_SOCKET, SO_KEEPALIVE), c.keepalive) << ms;
+        if (c.keepalive) {
+            EXPECT_EQ(int_option(server, IPPROTO_TCP, TCP_KEEPIDLE), c.idle_s) << ms;
+            EXPECT_EQ(int_option(server, IPPROTO_TCP, TCP_KEEPINTVL), c.interval_s) << ms;
+        }
+        ::close(client);
+    }
 }
 
 // A loop of the test's own drives the streamer, as a FrontDoor loop does, and publishes too:

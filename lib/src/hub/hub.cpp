@@ -63,7 +63,7 @@ constexpr std::uint64_t kLoopMask = (1u << kLoopBits) - 1;
 
 std::vector<std::unique_ptr<Streamer>> make_streamers(const HubLimits &l, const Logger &log, StreamLoops loops) {
     if (loops.count < 1 || loops.count > kLoopMask + 1) throw std::invalid_argument("Hub: 1 to 64 stream loops");
-    StreamerLimits sl{l.max_backlog_bytes, l.heartbeat, l.adopt_timeout};
+    StreamerLimits sl{l.max_backlog_bytes, l.heartbeat, l.adopt_timeout, l.peer_timeout};
     std::vector<std::unique_ptr<Streamer>> out;
     for (std::size_t k = 0; k < loops.count; ++k)
         out.push_back(loops.driven ? std::make_unique<Streamer>(sl, log, Streamer::Driven{})

@@ -34,6 +34,26 @@ UniqueFd checked(int fd, const char *what) {
     return UniqueFd(fd);
 }
 
+// A peer that vanished without a FIN (a laptop closed, a NAT entry dropped) would hold its slot
+// until TCP gives up retransmitting, ~15 minutes. A user timeout turns "nothing acknowledged for
+// `t`" into an error: heartbeats keep data in flight, so a busy or heartbeating stream fails
+// within about one heartbeat plus `t`. Keep-alive probes from t/2 on, a few before `t`, give an
+// idle stream (heartbeats off) something to acknowledge too; with a user timeout set the kernel
+// ends the connection once `t` has passed since the last ACK, whatever TCP_KEEPCNT says. Linux
+// times zero-window probes alike, so a reader whose window stays shut for `t` is ended too.
+// Best effort: not a TCP socket (a socketpair in tests), and the options fail harmlessly.
+void set_peer_timeout(int fd, std::chrono::milliseconds t) {
+    if (t.count() <= 0) return;  // 0: the kernel's own limits
+    unsigned user_timeout_ms = static_cast<unsigned>(std::min<std::int64_t>(t.count(), INT_MAX));
+    int idle_s = static_cast<int>(std::clamp<std::int64_t>((t.count() / 2 + 999) / 1000, 1, 32767));
+    int interval_s = static_cast<int>(std::clamp<std::int64_t>(t.count() / 6000, 1, 32767));
+    int one = 1;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+    (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s);
+}
+
 // The innermost Streamer::Home of this thread.
 thread_local Streamer *tl_home = nullptr;
 
@@ -432,12 +452,7 @@ void Streamer::Impl::activate(std::uint64_t ticket, int raw_fd) {
     // Not a TCP socket (a socketpair in tests): the option fails harmlessly.
     int one = 1;
     (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    // A peer that vanished without a FIN (a laptop closed, a NAT entry dropped) would hold its
-    // slot until TCP gives up retransmitting, ~15 minutes. Heartbeats keep data in flight, so a
-    // user timeout turns "unacknowledged for this long" into an error within about one
-    // heartbeat plus this bound.
-    unsigned user_timeout_ms = 60000;
-    (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+    set_peer_timeout(fd.get(), limits_.peer_timeout);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = &s;

@@ -70,6 +70,7 @@ struct StreamerLimits {
     std::size_t max_backlog_bytes = 1 << 20;
     std::chrono::milliseconds heartbeat{15000};  // 0 = off
     std::chrono::milliseconds adopt_timeout{10000};
+    std::chrono::milliseconds peer_timeout{60000};  // 0 = the kernel's default (see activate())
 };
 
 class Streamer {

@@ -63,6 +63,10 @@ struct RedisBridge::Impl {
     std::uint64_t barrier_done = 0;
     std::uint64_t barrier_session = 0;
     std::atomic<std::uint64_t> session_gen{0};  // +1 for each confirmed subscription
+    // Streams mode: the first id of the history Redis holds (stream_since_key), read at each
+    // (re)connection. Guarded by since_mu.
+    std::mutex since_mu;
+    std::optional<StreamId> since;
 
     std::atomic<std::uint64_t> received{0}, plain{0}, dropped{0}, published{0}, publish_failures{0}, reconnects{0},
         duplicates{0}, backfilled{0}, resumes{0};
@@ -91,12 +95,14 @@ struct RedisBridge::Impl {
         return !stopping.load();
     }
 
-    void report_first(const Status &st) {
+    // Returns whether this was the first report (start() then answers with it).
+    bool report_first(const Status &st) {
         std::lock_guard lock(start_mu);
-        if (first_done) return;
+        if (first_done) return false;
         first_done = true;
         first_status = st;
         start_cv.notify_all();
+        return true;
     }
 
     void deliver(const RedisValue &m) {
@@ -141,6 +147,8 @@ struct RedisBridge::Impl {
         RedisConn c;
         std::uint64_t barrier_sent = 0;
         if (auto st = RedisConn::connect(o.endpoint, o.connect_timeout, c); !st) return st;
+        if (o.mode == RedisMode::streams)
+            if (auto st = read_since(c); !st) return st;
         std::string pattern = o.prefix + "*";
         if (auto st = c.append({"PSUBSCRIBE", pattern}); !st) return st;
         if (auto st = c.flush(); !st) return st;
@@ -234,14 +242,25 @@ struct RedisBridge::Impl {
                 log.warn(st.message() + "; local subscribers stay connected; reconnecting");
                 last_error.clear();
             } else {
-                report_first(st);
-                // One line per distinct error, not one per attempt.
-                if (st.message() != last_error) log.warn(st.message() + "; retrying");
+                // The first failure is start()'s answer, and ssed exits with it: no "retrying".
+                // After that, one line per distinct error, not one per attempt.
+                if (!report_first(st) && st.message() != last_error) log.warn(st.message() + "; retrying");
                 last_error = st.message();
             }
             if (!wait_or_stop(backoff.next())) break;
         }
         report_first(Status::unavailable("redis bridge stopped"));
+    }
+
+    // Marks where this Redis' history starts, if nobody has, and remembers it.
+    Status read_since(RedisConn &c) {
+        std::string key = stream_since_key(o.prefix);
+        RedisValue v;
+        if (auto st = c.command({"EVAL", kStreamSinceScript, "1", key}, v); !st) return st;
+        if (v.type == RedisValue::Type::error) return Status::unavailable("redis EVAL (" + key + "): " + v.str);
+        std::lock_guard lock(since_mu);
+        since = parse_stream_id(v.str);
+        return Status::ok();
     }
 
     // The publisher connection, (re)connected when needed. REQUIRES: pub_mu held.
@@ -408,6 +427,12 @@ SubscribeResult RedisBridge::Impl::resume(const std::vector<std::string> &topics
         }
         std::optional<Gap> gap;
         if (!last && !from_start) gap = Gap{Gap::Reason::unknown, std::string(last_event_id)};
+        {
+            // An id from before the history this Redis holds: Redis forgot what came after it
+            // (a restart without persistence), though no stream shows a trim.
+            std::lock_guard lock(since_mu);
+            if (last && since && *last < *since) gap = Gap{Gap::Reason::earlier_run, std::string(last_event_id)};
+        }
         std::vector<StreamId> bounds;
         std::vector<FramePtr> from_redis;
         std::vector<StreamId> from_redis_ids;

@@ -168,6 +168,11 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
                        "Seconds between comment heartbeats on idle streams; 0 = off")
         ->envname("SSED_HEARTBEAT")
         ->check(CLI::Range(0.0, 86400.0));
+    add_seconds_option(*str, "--peer-timeout", o.limits.peer_timeout,
+                       "Seconds a subscriber may leave data or a keep-alive probe unacknowledged before it "
+                       "is closed (a peer gone without a FIN); 0 = the kernel's limit")
+        ->envname("SSED_PEER_TIMEOUT")
+        ->check(CLI::Range(0.0, 86400.0));
     str->add_option("--retry", o.api.retry_ms, "Reconnection delay (ms) sent as retry: to every subscriber")
         ->envname("SSED_RETRY")
         ->capture_default_str()
@@ -313,7 +318,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
         ro.history = std::max<std::size_t>(limits.history, 1);
         redis.emplace(hub, ro, log);
         if (auto s = redis->start(); !s) {
-            log.error("redis " + ro.endpoint.display() + ": " + s.message());
+            log.error(s.message());  // names the endpoint already
             return exit_for(s);
         }
         bus_name = "redis " + ro.endpoint.display() + ", channels " + o.redis_prefix + "<topic>" +
