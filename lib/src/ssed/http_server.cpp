@@ -33,6 +33,11 @@ public:
     bool is_writable() const override { return true; }
 
     ssize_t read(char *ptr, size_t size) override {
+        // cpp-httplib reads the request line and headers one byte per call.
+        if (size == 1 && off_ < in_.size()) {
+            *ptr = in_[off_++];
+            return 1;
+        }
         size_t n = std::min(size, in_.size() - off_);
         std::memcpy(ptr, in_.data() + off_, n);
         off_ += n;
