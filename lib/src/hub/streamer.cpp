@@ -443,7 +443,8 @@ void Streamer::Impl::activate(std::uint64_t ticket, int raw_fd) {
     }
     StreamSubscriber &s = *it->second;
     int flags = ::fcntl(fd.get(), F_GETFL);
-    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+    // A loop's socket is non-blocking already (accept4); others are made so.
+    if (flags < 0 || (!(flags & O_NONBLOCK) && ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0)) {
         log_.warn(std::string("adopt: fcntl: ") + std::strerror(errno));
         close_sub(s);
         return;

@@ -354,8 +354,7 @@ void FrontDoor::Impl::accept_all() {
             accept_resume = now + std::chrono::milliseconds(100);
             return;
         }
-        int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        // TCP_NODELAY comes from the listening socket (see bind()): no setsockopt per accept.
         Peer peer;
         address_of(addr, peer.ip, peer.port);
         peer.local_ip = local_ip;
