@@ -20,8 +20,9 @@
 //    wakes those streamers' drivers (eventfd), except its own: a publish handled on a loop
 //    leaves that loop's share to the end of the loop's iteration, with no wake-up at all. It
 //    never waits for a subscriber.
-//  - No gap, no duplicate across the hand-over: subscribe() registers the subscriber with the
-//    streamer under the same lock that orders publishes, so every frame with seq greater than
+//  - No gap, no duplicate between the replay and the stream: subscribe() registers the
+//    subscriber with its streamer (Streamer::home() if that is one of the hub's, else the
+//    first) under the same lock that orders publishes, so every frame with seq greater than
 //    the replay's last is queued for it; adopt() then starts writing them.
 //  - A subscriber whose unsent backlog passes max_backlog_bytes is sent a final comment and
 //    closed, and counted in Stats::slow_consumers_dropped; it resumes with Last-Event-ID.
