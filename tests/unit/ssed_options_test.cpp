@@ -40,6 +40,7 @@ TEST(SsedOptions, DefaultsAreTheLibrarysOwn) {
     EXPECT_EQ(o.api.max_batch_body, api.max_batch_body);
     EXPECT_EQ(o.api.retry_ms, api.retry_ms);
     EXPECT_TRUE(o.api.cors_origins.empty());
+    EXPECT_TRUE(o.api.allowed_hosts.empty());  // any Host
     EXPECT_TRUE(o.api.publish_token.empty() && o.api.subscribe_token.empty());
     EXPECT_EQ(o.verbose, 0);
     EXPECT_TRUE(o.redis.empty());
@@ -50,7 +51,8 @@ TEST(SsedOptions, DefaultsAreTheLibrarysOwn) {
 }
 
 TEST(SsedOptions, EveryOptionLandsInTheStruct) {
-    auto p = parse({"-l", "[::1]:0", "--threads", "4", "--cors-origin", "http://a,http://b", "--redis",
+    auto p = parse({"-l", "[::1]:0", "--threads", "4", "--cors-origin", "http://a,http://b", "--allowed-host",
+                    "localhost,[::1]", "--allowed-host", "hub.example", "--redis",
                     "redis://127.0.0.1:6379/2", "--redis-prefix", "x:", "--redis-mode", "streams", "--publish-token",
                     "pt", "--subscribe-token", "st", "--history", "7", "--max-topics", "8", "--max-subscribers", "9",
                     "--max-backlog", "64k", "--max-body", "2M", "--max-batch-body", "3M", "--heartbeat", "2.5",
@@ -60,6 +62,7 @@ TEST(SsedOptions, EveryOptionLandsInTheStruct) {
     EXPECT_EQ(o.listen, "[::1]:0");
     EXPECT_EQ(o.threads, 4u);
     EXPECT_EQ(o.api.cors_origins, (std::vector<std::string>{"http://a", "http://b"}));
+    EXPECT_EQ(o.api.allowed_hosts, (std::vector<std::string>{"localhost", "[::1]", "hub.example"}));
     EXPECT_EQ(o.redis, "redis://127.0.0.1:6379/2");
     EXPECT_EQ(o.redis_prefix, "x:");
     EXPECT_EQ(o.redis_mode, RedisMode::streams);
@@ -138,6 +141,8 @@ TEST(SsedOptions, UsageErrorsExit64WithOneLine) {
         {"--redis-mode", "1"},                   // names only, not the enum's numbers
         {"--redis-mode", "streams"},             // needs --redis
         {"--redis", "http://127.0.0.1:6379"},    // not a Redis URL
+        {"--allowed-host", "localhost:8080"},    // a host, not a host and port
+        {"--allowed-host", "a,b c"},
     };
     for (const auto &args : bad) {
         auto p = parse(args);

@@ -64,7 +64,8 @@ TEST(Streamer, WritesEachFrameVerbatimAndInOrder) {
     ASSERT_TRUE(read_until(sp.client, r, [&](const Received &x) { return x.raw.size() >= expected.size(); }));
     EXPECT_EQ(r.raw, expected);
     EXPECT_FALSE(r.framing_error);
-    EXPECT_EQ(st.delivered(), 100u);
+    // Counted once written: the reader may see the bytes a moment before the count moves.
+    EXPECT_TRUE(wait_for([&] { return st.delivered() == 100u; })) << st.delivered();
 }
 
 TEST(Streamer, QueuesFramesForAJoinedTicketUntilItsSocketArrives) {
@@ -165,6 +166,7 @@ TEST(Streamer, SendsHeartbeatsToIdleSubscribers) {
 TEST(Streamer, DropsASlowConsumerAndKeepsServingTheOthers) {
     StreamerLimits l = quiet_limits();
     l.max_backlog_bytes = 64 * 1024;
+    l.drop_grace = 60s;  // the slow one reads only at the end
     TopicSlot topic;
     Streamer st(l, Logger("test"));
     SocketPair slow, fast;
@@ -183,13 +185,114 @@ TEST(Streamer, DropsASlowConsumerAndKeepsServingTheOthers) {
     ASSERT_TRUE(read_until(fast.client, r, has_ids(total), 20s));
     EXPECT_EQ(r.ids().size(), total);
     EXPECT_EQ(r.ids().back(), "id-" + std::to_string(total));
-    EXPECT_TRUE(wait_for([&] { return st.slow_consumers_dropped() == 1 && st.subscribers() == 1; }));
-    // The slow one finds its connection closed once it reads what was buffered.
+    // Dropped: out of its topic at once, its connection open only until the notice is out.
+    EXPECT_TRUE(wait_for([&] { return st.slow_consumers_dropped() == 1 && topic.subscribers == 1; }));
+    // The slow one reads what was buffered, then why, then the end; then the socket closes.
     Received s;
     read_until(slow.client, s, [](const Received &) { return false; }, 10s);
     EXPECT_TRUE(s.eof);
-    EXPECT_FALSE(s.last_chunk);  // cut, not ended: a client must reconnect
+    EXPECT_FALSE(s.framing_error);
+    EXPECT_TRUE(s.last_chunk);
+    ASSERT_FALSE(s.blocks().empty());
+    EXPECT_EQ(s.blocks().back(), ": slow consumer, resume with Last-Event-ID");
     EXPECT_LT(s.ids().size(), total);
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 1; }));
+    EXPECT_EQ(st.slow_consumers_dropped(), 1u);
+}
+
+namespace {
+
+// Posts frames of `payload` to `topic` until the streamer drops a subscriber as slow (none of
+// them read); returns how many were posted.
+std::uint64_t post_until_dropped(Streamer &st, TopicSlot &topic, const std::string &payload) {
+    std::uint64_t posted = 0;
+    while (st.slow_consumers_dropped() == 0 && posted < 20000) {
+        for (int i = 0; i < 16; ++i) st.post_frame(topic, event_frame(++posted, payload));
+        wait_for([&] { return st.inbox_size() == 0; });
+    }
+    return posted;
+}
+
+constexpr std::string_view kSlowNotice = ": slow consumer, resume with Last-Event-ID";
+
+}  // namespace
+
+// The notice was promised and never came (the old drop closed at once, its socket full). Now
+// what is not yet begun is forgotten, the frame begun is finished, and the notice and the last
+// chunk wait for the peer: one that reads again sees whole events, why, a clean end, EOF.
+TEST(Streamer, ASlowConsumerThatReadsAgainSeesWholeEventsThenTheNoticeThenTheEnd) {
+    StreamerLimits l = quiet_limits();
+    l.max_backlog_bytes = 64 * 1024;
+    l.drop_grace = 60s;  // this test reads when it likes
+    TopicSlot topic;
+    Streamer st(l, Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    std::uint64_t posted = post_until_dropped(st, topic, std::string(4000, 'p'));
+    ASSERT_EQ(st.slow_consumers_dropped(), 1u);
+    EXPECT_EQ(topic.subscribers, 0u);  // out of its topics: later events are not for it
+    EXPECT_EQ(st.subscribers(), 1u);   // its connection is still there, for the notice
+    st.post_frame(topic, event_frame(posted + 1));
+
+    Received r;
+    read_until(sp.client, r, [](const Received &) { return false; }, 10s);
+    EXPECT_TRUE(r.eof);
+    EXPECT_FALSE(r.framing_error) << "cut inside a chunk";
+    EXPECT_TRUE(r.last_chunk);
+    auto blocks = r.blocks();
+    ASSERT_FALSE(blocks.empty());
+    EXPECT_EQ(blocks.back(), kSlowNotice);
+    EXPECT_EQ(r.count_blocks(kSlowNotice), 1u);
+    auto ids = r.ids();
+    ASSERT_FALSE(ids.empty());
+    EXPECT_LT(ids.size(), posted);
+    for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], "id-" + std::to_string(i + 1));  // a prefix, whole
+    // Delivered: the events whose bytes were all written, which are exactly those read.
+    EXPECT_EQ(st.delivered(), ids.size());
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 0; }));
+    EXPECT_EQ(st.slow_consumers_dropped(), 1u);  // counted once
+}
+
+// Best effort: a peer that never reads again cannot be told; it is closed after the grace,
+// and what it had not taken is not counted as delivered.
+TEST(Streamer, ASlowConsumerThatNeverReadsAgainIsClosedAfterTheGrace) {
+    StreamerLimits l = quiet_limits();
+    l.max_backlog_bytes = 64 * 1024;
+    l.drop_grace = 50ms;
+    l.adopt_timeout = 20ms;  // a 10 ms tick
+    TopicSlot topic;
+    Streamer st(l, Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    std::uint64_t posted = post_until_dropped(st, topic, std::string(4000, 'p'));
+    ASSERT_EQ(st.slow_consumers_dropped(), 1u);
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 0; }, 5s)) << "still open after the grace";
+    Received r;
+    read_until(sp.client, r, [](const Received &) { return false; }, 10s);
+    EXPECT_TRUE(r.eof);
+    EXPECT_LT(r.ids().size(), posted);
+    EXPECT_EQ(st.delivered(), r.ids().size());
+    EXPECT_EQ(st.slow_consumers_dropped(), 1u);
+}
+
+TEST(Streamer, DeliveredCountsEventsWrittenNotEventsQueued) {
+    StreamerLimits l = quiet_limits();
+    l.max_backlog_bytes = 256u << 20;  // never dropped here
+    TopicSlot topic;
+    Streamer st(l, Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    const std::size_t total = 100;  // 6.4 MB: far more than a socket buffer holds
+    for (std::uint64_t s = 1; s <= total; ++s) st.post_frame(topic, event_frame(s, std::string(64 * 1024, 'd')));
+    ASSERT_TRUE(wait_for([&] { return st.inbox_size() == 0; }));
+    std::this_thread::sleep_for(50ms);
+    EXPECT_LT(st.delivered(), total) << "queued frames were counted as delivered";
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, has_ids(total), 20s));
+    EXPECT_TRUE(wait_for([&] { return st.delivered() == total; })) << st.delivered();
 }
 
 TEST(Streamer, DropsATicketNeverAdopted) {

@@ -42,6 +42,8 @@ struct Topic {
     std::uint64_t published = 0;
     std::string last_id;
     std::chrono::steady_clock::time_point last_active;  // created, or last published to
+    // Events admitted for it (Hub::admit) are on their way through Redis: not reclaimed before.
+    std::chrono::steady_clock::time_point held_until{};
     // Streams mode: the newest stream id published, and the newest one evicted from the ring.
     std::optional<StreamId> newest_stream_id;
     std::optional<StreamId> evicted_stream_id;
@@ -156,7 +158,7 @@ struct Hub::Impl {
         const auto now = std::chrono::steady_clock::now();
         std::vector<std::string_view> idle;
         for (const auto &[name, t] : topics)
-            if (t->subscribers() == 0 &&
+            if (t->subscribers() == 0 && now >= t->held_until &&
                 (t->ring.empty() || now - t->last_active >= limits.topic_ttl))
                 idle.push_back(name);
         for (std::string_view name : idle) {
@@ -187,6 +189,10 @@ struct Hub::Impl {
         r.retry_after = std::chrono::seconds(1);
         return r;
     }
+    // REQUIRES: mu held, every request checked (check_publish). Hub::admit's rule: ok, or the
+    // refusal, with `failed` the index publish_batch reports (0 when no request is to blame).
+    // With `hold`, on ok the requests' topics exist and are held for limits.admit_hold.
+    PublishResult admit_publish_locked(std::span<const PublishRequest> reqs, std::size_t &failed, bool hold);
     // REQUIRES: mu held, names valid. Whether one more subscriber of `names` may join (not
     // draining, subscriber and topic limits); on success `topics` holds their Topics, in the
     // order of `names`, created as needed.
@@ -272,43 +278,79 @@ Hub::Hub(HubLimits limits, Logger log, StreamLoops loops)
 
 Hub::~Hub() = default;
 
+PublishResult Hub::Impl::admit_publish_locked(std::span<const PublishRequest> reqs, std::size_t &failed, bool hold) {
+    failed = 0;
+    if (behind(reqs.size())) return busy();
+    // Count the topics the requests would create, so a batch fails before anything is published.
+    std::vector<std::string_view> fresh;
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+        std::string_view name = reqs[i].topic;
+        if (find_topic(name) || std::find(fresh.begin(), fresh.end(), name) != fresh.end()) continue;
+        fresh.push_back(name);
+        if (!room_for(fresh.size())) {
+            failed = i;
+            return PublishResult{Status::unavailable("topic limit reached (" + std::to_string(limits.max_topics) + ")"),
+                                 {}, 0, 0};
+        }
+    }
+    failed = reqs.size();
+    if (hold) {
+        // The room just counted stays taken until the events come back (or the hold ends),
+        // so the next admission sees it: sequential publishes answer as the in-process bus.
+        const auto until = std::chrono::steady_clock::now() + limits.admit_hold;
+        for (const auto &r : reqs) {
+            Topic *t = find_topic(r.topic);
+            if (!t) t = create_topic(r.topic);
+            t->held_until = std::max(t->held_until, until);
+        }
+        topic_count.store(topics.size(), std::memory_order_relaxed);
+    }
+    return PublishResult{Status::ok(), {}, 0, 0};
+}
+
+PublishResult Hub::admit(std::span<const PublishRequest> reqs, std::size_t *failed_index) {
+    for (std::size_t i = 0; i < reqs.size(); ++i)
+        if (auto s = check_publish(reqs[i]); !s) {
+            if (failed_index) *failed_index = i;
+            return PublishResult{s, {}, 0, 0};
+        }
+    std::size_t failed = 0;
+    std::lock_guard lock(impl_->mu);
+    PublishResult r = impl_->admit_publish_locked(reqs, failed, true);
+    if (failed_index) *failed_index = failed;
+    return r;
+}
+
+std::size_t Hub::subscribers_of(std::string_view topic) const {
+    std::lock_guard lock(impl_->mu);
+    const Topic *t = impl_->find_topic(topic);
+    return t ? t->subscribers() : 0;
+}
+
 PublishResult Hub::publish(PublishRequest req) {
     if (auto s = check_publish(req); !s) return PublishResult{s, {}, 0, 0};
     // Declared before the lock, so its wake-ups happen after the lock is released.
     Impl::Signals signals(*impl_);
     std::lock_guard lock(impl_->mu);
-    if (impl_->behind()) return impl_->busy();
-    if (!impl_->find_topic(req.topic) && !impl_->room_for(1))
-        return PublishResult{Status::unavailable("topic limit reached (" + std::to_string(impl_->limits.max_topics) +
-                                                 ")"),
-                             {}, 0, 0};
+    std::size_t failed = 0;
+    if (PublishResult refused = impl_->admit_publish_locked({&req, 1}, failed, false); !refused.status) return refused;
     return impl_->publish_locked(req, signals);
 }
 
 std::vector<PublishResult> Hub::publish_batch(std::vector<PublishRequest> reqs, std::size_t *failed_index) {
-    auto fail = [&](std::size_t i, Status s) {
+    auto fail = [&](std::size_t i, PublishResult r) {
         if (failed_index) *failed_index = i;
-        return std::vector<PublishResult>{PublishResult{std::move(s), {}, 0, 0}};
+        return std::vector<PublishResult>{std::move(r)};
     };
     for (std::size_t i = 0; i < reqs.size(); ++i)
-        if (auto s = check_publish(reqs[i]); !s) return fail(i, std::move(s));
+        if (auto s = check_publish(reqs[i]); !s) return fail(i, PublishResult{std::move(s), {}, 0, 0});
     std::vector<PublishResult> results;
     results.reserve(reqs.size());
     Impl::Signals signals(*impl_);  // before the lock: see publish()
     std::lock_guard lock(impl_->mu);
-    if (impl_->behind(reqs.size())) {
-        if (failed_index) *failed_index = 0;
-        return {impl_->busy()};
-    }
-    // Count the topics the batch would create, so it fails before anything is published.
-    std::vector<std::string_view> fresh;
-    for (std::size_t i = 0; i < reqs.size(); ++i) {
-        std::string_view name = reqs[i].topic;
-        if (impl_->find_topic(name) || std::find(fresh.begin(), fresh.end(), name) != fresh.end()) continue;
-        fresh.push_back(name);
-        if (!impl_->room_for(fresh.size()))
-            return fail(i, Status::unavailable("topic limit reached (" + std::to_string(impl_->limits.max_topics) + ")"));
-    }
+    std::size_t failed = 0;
+    if (PublishResult refused = impl_->admit_publish_locked(reqs, failed, false); !refused.status)
+        return fail(failed, std::move(refused));
     for (auto &r : reqs) results.push_back(impl_->publish_locked(r, signals));
     if (failed_index) *failed_index = reqs.size();
     return results;
@@ -497,7 +539,10 @@ std::vector<Metric> Hub::metrics() const {
          "Idle topics removed to make room under --max-topics (no subscriber; no history newer than --topic-ttl).",
          s.topics_reclaimed},
         {"ssed_published_total", "counter", "Events published since start.", s.published},
-        {"ssed_delivered_total", "counter", "Events written to subscribers since start.", s.delivered},
+        {"ssed_delivered_total", "counter",
+         "Live events whose bytes were all written to a subscriber's socket (one per subscriber; not queued ones, "
+         "not the replay a stream starts with).",
+         s.delivered},
         {"ssed_slow_consumers_dropped_total", "counter",
          "Subscribers closed because their unsent backlog passed --max-backlog.", s.slow_consumers_dropped},
         {"ssed_history_frames", "gauge", "Events held in the per-topic history rings.", s.history_frames},

@@ -24,8 +24,10 @@
 //    subscriber with its streamer (Streamer::home() if that is one of the hub's, else the
 //    first) under the same lock that orders publishes, so every frame with seq greater than
 //    the replay's last is queued for it; adopt() then starts writing them.
-//  - A subscriber whose unsent backlog passes max_backlog_bytes is sent a final comment and
-//    closed, and counted in Stats::slow_consumers_dropped; it resumes with Last-Event-ID.
+//  - A subscriber whose unsent backlog passes max_backlog_bytes is dropped, counted once in
+//    HubStats::slow_consumers_dropped: it is sent a final comment and the last chunk when its
+//    socket takes them within a short grace (streamer.hpp), then closed; it resumes with
+//    Last-Event-ID.
 //
 // Resume policy (documented in ssed(1)): with a Last-Event-ID found in the history of one of
 // the requested topics, the replay is every retained frame after it, then live. When the id is
@@ -51,13 +53,14 @@
 // subscribe_after() replays, per topic, the retained frames after a given stream id; the
 // Redis bridge reads what comes before that from Redis (redis_bridge.hpp).
 //
-// Topics are created by the first publish or subscribe that names them. When max_topics is
-// reached, topics with no subscriber whose history is empty or older than topic_ttl are
-// reclaimed to make room (counted in HubStats::topics_reclaimed); a topic created after a
-// reclaim treats frames up to the newest reclaimed seq as evicted, so a client that resumes
-// from before it gets Gap{evicted} (possibly for a topic that never lost anything: a notice,
-// never a silent loss). A reclaimed topic is freed only after every streamer has run the
-// frames already posted for it (Streamer::post_release).
+// Topics are created by the first publish, subscribe or admit() that names them. When
+// max_topics is reached, topics with no subscriber (and no admit() hold) whose history is
+// empty or older than topic_ttl are reclaimed to make room (counted in
+// HubStats::topics_reclaimed); a topic created after a reclaim treats frames up to the newest
+// reclaimed seq as evicted, so a client that resumes from before it gets Gap{evicted}
+// (possibly for a topic that never lost anything: a notice, never a silent loss). A
+// reclaimed topic is freed only after every streamer has run the frames already posted for
+// it (Streamer::post_release).
 //
 // Thread safety: all public members may be called from any thread.
 #pragma once
@@ -66,6 +69,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,7 +92,7 @@ struct HubStats {
     std::size_t topics = 0;
     std::uint64_t published = 0;
     std::uint64_t topics_reclaimed = 0;   // idle topics removed to make room (see the note)
-    std::uint64_t delivered = 0;          // frames written (or queued) to subscribers
+    std::uint64_t delivered = 0;          // live events whose bytes were all written to a subscriber socket
     std::uint64_t slow_consumers_dropped = 0;
     std::size_t history_frames = 0;
     std::size_t history_bytes = 0;
@@ -111,10 +115,22 @@ public:
     Hub(const Hub &) = delete;
     Hub &operator=(const Hub &) = delete;
 
-    // Bus: publish() is O(1) in the number of subscribers; publish_batch() is atomic.
+    // Bus: publish() is O(1) in the number of subscribers; publish_batch() is atomic. Both
+    // refuse by admit()'s rule.
     PublishResult publish(PublishRequest req) override;
     std::vector<PublishResult> publish_batch(std::vector<PublishRequest> reqs,
                                              std::size_t *failed_index = nullptr) override;
+    // The one admission rule of publish() and publish_batch(), for a bus that publishes
+    // elsewhere first and delivers here later (the Redis bridge): check_publish() for each
+    // request, then whether this hub takes them all now (delivery not behind; room under
+    // max_topics, reclaiming idle topics as a publish would). Returns ok, or exactly the
+    // refusal publish_batch() would return (status, message, retry_after) with `*failed_index`
+    // as it would set it (reqs.size() when ok). On ok the requests' topics exist (created empty
+    // if need be) and are not reclaimed for HubLimits::admit_hold, so the room they were given
+    // stays theirs until their events arrive; nothing is published.
+    PublishResult admit(std::span<const PublishRequest> reqs, std::size_t *failed_index = nullptr);
+    // Subscribers of `topic` now (0 when it does not exist), as PublishResult::subscribers counts.
+    std::size_t subscribers_of(std::string_view topic) const;
 
     // Registers a subscriber to `topics` (each checked with check_topic()) resuming after
     // `last_event_id` ("" = live only). The caller writes `replay`, then calls adopt() with the

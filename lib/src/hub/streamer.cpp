@@ -86,6 +86,7 @@ struct StreamSubscriber {
     std::size_t offset = 0;   // bytes of queue[head] already written
     std::size_t backlog = 0;  // unsent bytes
     Clock::time_point last_write;  // or the join time while pending
+    Clock::time_point close_by = Clock::time_point::max();  // dropped as slow: closed then at the latest
 
     bool live() const { return state == State::pending || state == State::active; }
 };
@@ -157,6 +158,7 @@ struct Streamer::Impl {
     bool discard_input(StreamSubscriber &s);  // false when the peer closed or failed
     void on_tick();
     void drop_slow(StreamSubscriber &s);
+    void leave_topics(StreamSubscriber &s);
     void close_sub(StreamSubscriber &s);
     void mark_dirty(StreamSubscriber &s);
 
@@ -409,16 +411,11 @@ void Streamer::Impl::run_command(Command &c) {
 
 void Streamer::Impl::fan_out(TopicSlot &topic, const FramePtr &f) {
     // Iterate by index: a write error inside enqueue() may close a member and shrink the list.
-    std::uint64_t queued = 0;
     for (std::size_t i = 0; i < topic.members_.size();) {
         StreamSubscriber *s = topic.members_[i];
-        if (s->live()) {
-            enqueue(*s, f);
-            ++queued;
-        }
+        if (s->live()) enqueue(*s, f);
         if (i < topic.members_.size() && topic.members_[i] == s) ++i;
     }
-    owner_.delivered_.fetch_add(queued, std::memory_order_relaxed);
 }
 
 void Streamer::Impl::join(std::uint64_t ticket, std::vector<TopicSlot *> &topics) {
@@ -574,16 +571,24 @@ bool Streamer::Impl::discard_input(StreamSubscriber &s) {
 
 void Streamer::Impl::consume(StreamSubscriber &s, std::size_t n) {
     s.backlog -= n;
+    // delivered() counts events whose last byte went out, not frames queued: a subscriber
+    // that stops reading (and is dropped) must not count as delivered to.
+    std::uint64_t written = 0;
+    bool mid_frame = false;
     while (n > 0) {
         std::size_t left = s.queue[s.head]->chunk.size() - s.offset;
         if (n < left) {
             s.offset += n;
-            return;
+            mid_frame = true;
+            break;
         }
         n -= left;
+        written += s.queue[s.head]->seq != 0;  // not heartbeats, notices, retry: or the last chunk
         s.queue[s.head++].reset();
         s.offset = 0;
     }
+    if (written) owner_.delivered_.fetch_add(written, std::memory_order_relaxed);
+    if (mid_frame) return;
     if (s.head == s.queue.size()) {
         // Give back what a burst made the queue grow to; idle subscribers must stay small.
         if (s.queue.capacity() > 16)
@@ -620,6 +625,8 @@ void Streamer::Impl::on_tick() {
         StreamSubscriber &s = *sp;
         if (s.state == StreamSubscriber::State::pending) {
             if (now_ - s.last_write >= limits_.adopt_timeout) expired.push_back(&s);
+        } else if (s.state == StreamSubscriber::State::closing && now_ >= s.close_by) {
+            expired.push_back(&s);  // a slow consumer's notice did not go out within the grace
         } else if (s.state == StreamSubscriber::State::active && limits_.heartbeat.count() > 0 &&
                    s.head == s.queue.size() && now_ - s.last_write + tick_ >= limits_.heartbeat) {
             // Sent when the silence would pass one heartbeat before the next tick.
@@ -629,40 +636,44 @@ void Streamer::Impl::on_tick() {
     for (auto *s : idle)
         if (s->state == StreamSubscriber::State::active) enqueue(*s, heartbeat_);
     for (auto *s : expired) {
-        log_.debug("subscriber " + std::to_string(s->ticket) + " was never adopted; dropped");
+        log_.debug("subscriber " + std::to_string(s->ticket) +
+                   (s->state == StreamSubscriber::State::pending ? " was never adopted; dropped"
+                                                                 : ": the slow-consumer notice was not read; closed"));
         close_sub(*s);
     }
 }
 
 void Streamer::Impl::drop_slow(StreamSubscriber &s) {
-    // Best effort: finish the chunk already begun, so the notice starts on a chunk boundary,
-    // then the notice; whatever does not fit the socket now is lost with the connection.
-    if (s.head < s.queue.size()) {
-        FramePtr partial = s.offset > 0 ? s.queue[s.head] : nullptr;
-        std::size_t offset = s.offset;
-        s.queue.clear();
-        s.head = 0;
-        s.offset = 0;
-        if (partial) {
-            s.queue.push_back(std::move(partial));
-            s.offset = offset;
-        }
-    }
-    s.queue.push_back(slow_notice_);
+    // The frames not yet begun are forgotten; the one begun is finished (a stream cut inside a
+    // chunk would hide the notice), then the notice and the last chunk, so a subscriber that
+    // reads again learns why the stream ended. They get drop_grace to go out, then the socket
+    // is closed whatever is left (on_tick): memory stays at three frames, and a peer that never
+    // reads again does not see the notice. It leaves its topics now: it gets nothing more.
+    FramePtr partial = s.head < s.queue.size() && s.offset > 0 ? s.queue[s.head] : nullptr;
+    std::size_t offset = partial ? s.offset : 0;
+    s.queue = {};  // and the capacity a backlog made it grow to
+    s.head = 0;
+    s.offset = offset;
     s.backlog = 0;
-    for (std::size_t i = s.head; i < s.queue.size(); ++i)
-        s.backlog += s.queue[i]->chunk.size() - (i == s.head ? s.offset : 0);
+    if (partial) {
+        s.backlog = partial->chunk.size() - offset;
+        s.queue.push_back(std::move(partial));
+    }
+    for (const FramePtr *f : {&slow_notice_, &last_chunk_}) {
+        s.backlog += (*f)->chunk.size();
+        s.queue.push_back(*f);
+    }
+    leave_topics(s);
     s.state = StreamSubscriber::State::closing;
-    s.blocked = false;
-    flush(s);
+    s.close_by = now_ + limits_.drop_grace;
     owner_.slow_dropped_.fetch_add(1, std::memory_order_relaxed);
     log_.debug("subscriber " + std::to_string(s.ticket) + " dropped as a slow consumer");
-    if (s.state != StreamSubscriber::State::dead) close_sub(s);
+    // Written when the socket takes it (now, or on EPOLLOUT); closed once written.
+    s.blocked = false;
+    flush(s);
 }
 
-void Streamer::Impl::close_sub(StreamSubscriber &s) {
-    if (s.state == StreamSubscriber::State::dead) return;
-    s.state = StreamSubscriber::State::dead;
+void Streamer::Impl::leave_topics(StreamSubscriber &s) {
     for (auto &m : s.topics) {
         // Swap-remove; the member moved into the hole learns its new position.
         auto &members = m.topic->members_;
@@ -674,6 +685,13 @@ void Streamer::Impl::close_sub(StreamSubscriber &s) {
         members.pop_back();
         m.topic->subscribers.fetch_sub(1, std::memory_order_relaxed);
     }
+    s.topics.clear();
+}
+
+void Streamer::Impl::close_sub(StreamSubscriber &s) {
+    if (s.state == StreamSubscriber::State::dead) return;
+    s.state = StreamSubscriber::State::dead;
+    leave_topics(s);
     if (s.fd.get() >= 0) {
         // Deregister explicitly: if someone else still holds a duplicate of the fd, close()
         // alone would leave it registered, with a pointer to freed memory.

@@ -11,10 +11,16 @@
 //    after its replay exactly once.
 //  - frame(topic, f): queued for every subscriber of the topic (a reference, not a copy).
 // Per subscriber: a queue of FramePtr, an offset into the first, and the unsent byte count.
-// Writes go out as sendmsg(2) of up to IOV_MAX frames. A subscriber whose unsent bytes pass
-// max_backlog_bytes (after trying to write) gets a best-effort ": slow consumer" comment and
-// is closed. One that gets no bytes for `heartbeat` is sent ":\n\n". A ticket neither
-// activated nor cancelled within adopt_timeout is dropped.
+// Writes go out as sendmsg(2) of up to IOV_MAX frames; delivered() counts the events whose
+// last byte the socket took (not those queued). A subscriber whose unsent bytes pass
+// max_backlog_bytes (after trying to write) is dropped: counted once in
+// slow_consumers_dropped(), it leaves its topics, its queued frames are forgotten except the
+// one partly written, which is finished, and it is sent ": slow consumer, resume with
+// Last-Event-ID" and the last chunk, then closed once they are written or drop_grace (plus up
+// to a tick) has passed. A peer that reads again within the grace sees the notice and a clean
+// end; one that does not may see neither (best effort), only the close. One that gets no bytes
+// for `heartbeat` is sent ":\n\n". A ticket neither activated nor cancelled within
+// adopt_timeout is dropped.
 //
 // Sockets are edge-triggered (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET), registered once: the
 // driver writes right after queueing, so EPOLLOUT only matters after a write hit EAGAIN, and
@@ -71,6 +77,9 @@ struct StreamerLimits {
     std::chrono::milliseconds heartbeat{15000};  // 0 = off
     std::chrono::milliseconds adopt_timeout{10000};
     std::chrono::milliseconds peer_timeout{60000};  // 0 = the kernel's default (see activate())
+    // A dropped slow consumer's notice and last chunk may wait this long (and up to one tick
+    // more) for the socket to take them; then it is closed whatever is left.
+    std::chrono::milliseconds drop_grace{1000};
 };
 
 class Streamer {

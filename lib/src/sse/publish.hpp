@@ -48,7 +48,12 @@ struct PublishResult {
     Status status;             // invalid_argument (check_publish), unavailable (limits, Redis down)
     std::string id;            // the id the event carries
     std::uint64_t seq = 0;     // the hub's sequence number; 0 when published into Redis
-    std::size_t subscribers = 0;  // subscribers of the topic when it was published
+    // Subscribers of the topic on this ssed instance when it was published, whichever the bus
+    // (with Redis, those of other instances are not counted: see `instances`).
+    std::size_t subscribers = 0;
+    // Published into Redis: the Redis clients that received it (PUBLISH's answer), normally
+    // the ssed instances sharing that Redis, this one included. None for the in-process hub.
+    std::optional<std::size_t> instances = std::nullopt;
     // Streams mode: the event was dropped, its stream id being no newer than the topic's
     // newest (status ok, seq 0).
     bool duplicate = false;

@@ -127,6 +127,7 @@ const char *reason_phrase(int status) {
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
     case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
     case 505: return "HTTP Version Not Supported";
     case 503: return "Service Unavailable";

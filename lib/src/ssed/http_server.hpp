@@ -82,6 +82,10 @@ public:
     // Requests answered through cpp-httplib (a test hook: proves the .so dispatches to it).
     std::uint64_t requests_handled() const { return handled_.load(); }
 
+    // What the front door calls (check_head, handle, abandon), for driving the server with
+    // request bytes and no socket (fuzz/door_driver.hpp).
+    DoorHandler &door_handler() { return *this; }
+
 private:
     std::optional<std::string> check_head(const RequestHead &head, const Peer &peer, std::size_t &body_limit) override;
     Answer handle(std::string request, const Peer &peer, bool must_close) override;

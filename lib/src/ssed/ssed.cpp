@@ -57,6 +57,15 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
     net->add_option("--cors-origin", o.api.cors_origins, "Allow this browser Origin (repeatable; * = any)")
         ->envname("SSED_CORS_ORIGIN")
         ->delimiter(',');
+    net->add_option("--allowed-host", o.api.allowed_hosts,
+                    "Answer only requests whose Host header names HOST (repeatable; default: any); others get 421")
+        ->envname("SSED_ALLOWED_HOST")
+        ->delimiter(',')
+        ->type_name("HOST")
+        ->check([](const std::string &v) {
+            return parse_host(v, false) ? std::string()
+                                        : "\"" + v + "\" is not a host name or address without a port";
+        });
 
     auto *bus = app.add_option_group("Redis");
     bus->add_option("--redis", o.redis,
@@ -243,6 +252,12 @@ rlim_t raise_nofile_limit(const Logger &log) {
     return rl.rlim_cur;
 }
 
+std::string joined_hosts(const std::vector<std::string> &hosts) {
+    std::string out;
+    for (const auto &h : hosts) out.append(out.empty() ? "" : ",").append(h);
+    return out;
+}
+
 std::string url_host(const std::string &host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -357,6 +372,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
              (limits.heartbeat.count() > 0 ? format_duration(limits.heartbeat) : std::string("off")) + "; " +
              std::to_string(o.threads) + " threads; descriptor limit " +
              (fd_limit == RLIM_INFINITY ? std::string("unlimited") : std::to_string(fd_limit)) +
+             (api.allowed_hosts.empty() ? "" : "; allowed hosts " + joined_hosts(api.allowed_hosts)) +
              (api.publish_token.empty() ? "" : "; publish token required") +
              (api.subscribe_token.empty() ? "" : "; subscribe token required") + ")");
 
