@@ -22,12 +22,14 @@ using namespace ssekit;
 
 namespace {
 
+// Wired as run_ssed wires it: two loops, each driving its streamer.
 class Ssed {
 public:
     explicit Ssed(ApiOptions api = {}, HubLimits limits = {})
-        : hub_(limits, Logger("http_api_test", Logger::Level::quiet)),
-          server_(DoorLimits{}, [this](std::uint64_t t, int fd) { hub_.adopt(t, fd); },
-                  [this](std::uint64_t t) { hub_.cancel(t); }, Logger("http_api_test", Logger::Level::quiet)) {
+        : hub_(limits, Logger("http_api_test", Logger::Level::quiet), StreamLoops{2, true}),
+          server_(two_loops(), [this](std::uint64_t t, int fd) { hub_.adopt(t, fd); },
+                  [this](std::uint64_t t) { hub_.cancel(t); }, Logger("http_api_test", Logger::Level::quiet),
+                  {&hub_.streamer(0), &hub_.streamer(1)}) {
         install_http_api(server_, hub_, api, Logger("http_api_test", Logger::Level::quiet));
         auto st = server_.bind("127.0.0.1", 0, port_);
         EXPECT_TRUE(st.is_ok()) << st.message();
@@ -48,6 +50,11 @@ public:
     }
 
 private:
+    static DoorLimits two_loops() {
+        DoorLimits l;
+        l.loops = 2;
+        return l;
+    }
     Hub hub_;
     HttpServer server_;
     int port_ = 0;

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "socket_reader.hpp"
@@ -484,6 +485,36 @@ TEST(Hub, ThousandSubscribersOfOneTopicEachReceiveEveryEventInOrder) {
     // Counted as written: the readers may see the last bytes a moment before the count moves.
     EXPECT_TRUE(wait_for([&] { return hub.stats().delivered == static_cast<std::uint64_t>(n) * events; }))
         << hub.stats().delivered;
+}
+
+// Subscriptions made under a Streamer::Home join that streamer; the rest join the first.
+// Each published frame reaches every subscriber once, in order, whichever loop it is on, and
+// the counts add up over the loops.
+TEST(Hub, SubscribersOnSeveralLoopsEachGetEveryFrameOnceInOrder) {
+    Hub hub(quiet(), Logger("test"), StreamLoops{3, false});
+    std::vector<std::unique_ptr<SocketPair>> socks;
+    for (int i = 0; i < 9; ++i) {
+        std::optional<Streamer::Home> home;
+        if (i % 3 > 0) home.emplace(hub.streamer(i % 3));
+        auto s = hub.subscribe({"fan"}, "");
+        ASSERT_TRUE(s.status);
+        socks.push_back(std::make_unique<SocketPair>());
+        hub.adopt(s.ticket, socks.back()->server);
+    }
+    ASSERT_TRUE(wait_for([&] {
+        return hub.streamer(0).subscribers() == 3 && hub.streamer(1).subscribers() == 3 &&
+               hub.streamer(2).subscribers() == 3;
+    }));
+    std::vector<std::string> ids;
+    for (int e = 0; e < 50; ++e) ids.push_back(pub(hub, "fan", "event " + std::to_string(e)).id);
+    EXPECT_EQ(hub.topics().at(0).subscribers, 9u);
+    for (auto &sp : socks) {
+        Received r;
+        ASSERT_TRUE(read_until(sp->client, r, has_ids(50)));
+        EXPECT_EQ(r.ids(), ids);
+    }
+    EXPECT_TRUE(wait_for([&] { return hub.stats().delivered == 9u * 50; }));
+    EXPECT_EQ(hub.stats().subscribers, 9u);
 }
 
 TEST(Hub, DropsASlowConsumerAndCountsItWhileOthersGetEverything) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -416,17 +417,19 @@ TEST(Streamer, GivesEachTcpSubscriberThePeerTimeout) {
     }
 }
 
-// Combining: publishers on several threads post frames, most through a Combine (so whichever
-// thread finds the streamer idle fans them out) and some plainly (the streaming thread does),
-// under one lock that assigns seqs and orders joins, as the hub does. Meanwhile subscribers
-// join, are adopted, read a while and leave (cancelled, peer closed, or cancelled before
-// adoption). Each subscriber receives exactly the frames posted after its join, in order and
-// byte for byte: those still there at the end all of them, those that left a prefix.
-TEST(Streamer, CombiningPublishersKeepEverySubscribersFramesCompleteAndInOrder) {
+// A loop of the test's own drives the streamer, as a FrontDoor loop does, and publishes too:
+// its posts are owed to its own turn, no eventfd. Publishers on other threads post frames,
+// most signalled after the lock and some plainly, under one lock that assigns seqs and orders
+// joins, as the hub does. Meanwhile subscribers join, are adopted, read a while and leave
+// (cancelled, peer closed, or cancelled before adoption). At the end the loop detaches and
+// the streamer goes on alone. Each subscriber receives exactly the frames posted after its
+// join, in order and byte for byte: those still there at the end all of them, those that
+// left a prefix.
+TEST(Streamer, PublishersOnTheLoopAndOffItKeepEverySubscribersFramesCompleteAndInOrder) {
     TopicSlot topic;
     StreamerLimits l = quiet_limits();
     l.max_backlog_bytes = 256u << 20;  // stayers read only at the end
-    Streamer st(l, Logger("test"));
+    Streamer st(l, Logger("test"), Streamer::Driven{});
 
     std::mutex order;                   // the hub's lock
     std::vector<FramePtr> posted{{}};   // by seq, from 1; guarded by `order`
@@ -458,15 +461,33 @@ TEST(Streamer, CombiningPublishersKeepEverySubscribersFramesCompleteAndInOrder) 
                 posted.push_back(event_frame(posted.size()));
                 st.post_frame(topic, posted.back());
             } else {
-                Streamer::Combine combine(st);  // ends after the lock, as in the hub
-                std::lock_guard lock(order);
-                posted.push_back(event_frame(posted.size()));
-                st.post_frame(topic, posted.back(), combine);
+                bool owed;  // signalled after the lock, as in the hub
+                {
+                    std::lock_guard lock(order);
+                    posted.push_back(event_frame(posted.size()));
+                    owed = st.post_frame_unsignalled(topic, posted.back());
+                }
+                if (owed) st.signal();
             }
         }
     };
     std::vector<std::thread> publishers;
-    for (int p = 0; p < 4; ++p) publishers.emplace_back(publish, p);
+    for (int p = 0; p < 3; ++p) publishers.emplace_back(publish, p);
+    std::atomic<bool> loop_stop{false};
+    std::thread loop([&] {
+        st.attach();
+        for (int i = 0; !loop_stop; ++i) {
+            pollfd p{st.poll_fd(), POLLIN, 0};
+            bool ready = ::poll(&p, 1, 1) > 0;
+            if (i % 2 == 0 && !churn_done) {
+                std::lock_guard lock(order);
+                posted.push_back(event_frame(posted.size()));
+                st.post_frame(topic, posted.back());  // owed to the turn below
+            }
+            st.turn(ready);
+        }
+        st.detach();
+    });
 
     int read_some = 0;
     for (std::uint64_t ticket = 1; ticket <= 30; ++ticket) {
@@ -502,6 +523,8 @@ TEST(Streamer, CombiningPublishersKeepEverySubscribersFramesCompleteAndInOrder) 
     }
     churn_done = true;
     for (auto &t : publishers) t.join();
+    loop_stop = true;
+    loop.join();
     EXPECT_EQ(read_some, 20);
 
     std::string want = bytes_from(1);

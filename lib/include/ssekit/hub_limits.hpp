@@ -29,7 +29,7 @@ struct HubLimits {
     // long while its event travels through Redis (milliseconds, normally; the bridge's
     // publish timeout is 5 s), so the room it was given cannot go to another topic meanwhile.
     std::chrono::milliseconds admit_hold{10000};
-    // Frames published but not yet fanned out by the streaming thread; past this, publish
+    // Frames published but not yet fanned out by a loop's streamer; past this, publish
     // returns unavailable (ssed answers 503, sse-pub backs off and retries) rather than let
     // memory grow without bound while the streamer is behind. 64 Ki frames is well over a
     // second of fan-out at any subscriber count, and the bench measured 280 MB of RSS with

@@ -1,9 +1,12 @@
 // A note on the hub.
 //
-// The Hub is ssed's in-process event bus: topics, a bounded history ring per topic, and one
-// streaming thread that owns every subscriber socket (epoll). cpp-httplib never blocks on a
-// subscriber: it validates and answers a subscription (status, headers, retry:, the replay),
-// then hands the socket to the Hub with adopt().
+// The Hub is ssed's in-process event bus: topics, a bounded history ring per topic, and the
+// streamers (streamer.hpp) that own the subscriber sockets: one per event loop of ssed, each
+// driven by its FrontDoor loop (StreamLoops::driven), or, for a Hub alone, one or more on
+// threads of their own. cpp-httplib never blocks on a subscriber: it validates and answers a
+// subscription (status, headers, retry:, the replay), then hands the socket to the Hub with
+// adopt(), which gives it to the streamer the subscription joined: the one of the loop that
+// handled the request (Streamer::home()), so in ssed the socket never changes threads.
 //
 // Invariants
 //  - Each published event is encoded once into an immutable Frame; the history ring and every
@@ -12,12 +15,14 @@
 //    the hub mints are "<epoch>-<seq>", epoch being the hub's start time in ms, so an id from an
 //    earlier run of the server is recognised as such. A publisher may give its own id instead.
 //  - publish() costs O(1) in the number of subscribers under the hub lock: it appends to the
-//    ring and to the streamer's inbox. After releasing the lock it either wakes the streamer
-//    (eventfd) or, for a small fan-out (at most 8 deliveries) while the streaming thread is
-//    idle, runs the inbox itself with non-blocking writes, saving a thread wake-up per publish
-//    (see Streamer::Combine). It never waits for a subscriber.
-//  - No gap, no duplicate across the hand-over: subscribe() registers the subscriber with the
-//    streamer under the same lock that orders publishes, so every frame with seq greater than
+//    ring and to the inbox of every streamer that has subscribers of the topic (per topic, one
+//    TopicSlot per streamer counts them), the same frame for each. After releasing the lock it
+//    wakes those streamers' drivers (eventfd), except its own: a publish handled on a loop
+//    leaves that loop's share to the end of the loop's iteration, with no wake-up at all. It
+//    never waits for a subscriber.
+//  - No gap, no duplicate between the replay and the stream: subscribe() registers the
+//    subscriber with its streamer (Streamer::home() if that is one of the hub's, else the
+//    first) under the same lock that orders publishes, so every frame with seq greater than
 //    the replay's last is queued for it; adopt() then starts writing them.
 //  - A subscriber whose unsent backlog passes max_backlog_bytes is dropped, counted once in
 //    HubStats::slow_consumers_dropped: it is sent a final comment and the last chunk when its
@@ -53,9 +58,9 @@
 // empty or older than topic_ttl are reclaimed to make room (counted in
 // HubStats::topics_reclaimed); a topic created after a reclaim treats frames up to the newest
 // reclaimed seq as evicted, so a client that resumes from before it gets Gap{evicted}
-// (possibly for a topic that never lost anything: a notice, never a silent loss). The
-// streamer frees a reclaimed topic's slot only after the frames already posted for it
-// (Streamer::post_release).
+// (possibly for a topic that never lost anything: a notice, never a silent loss). A
+// reclaimed topic is freed only after every streamer has run the frames already posted for
+// it (Streamer::post_release).
 //
 // Thread safety: all public members may be called from any thread.
 #pragma once
@@ -72,6 +77,7 @@
 #include "hub/bus.hpp"
 #include "hub/frame.hpp"  // Frame, FramePtr
 #include "hub/stream_id.hpp"
+#include "hub/streamer.hpp"
 #include "sse/publish.hpp"
 #include "ssekit/hub_limits.hpp"
 #include "ssekit/event.hpp"
@@ -92,10 +98,20 @@ struct HubStats {
     std::size_t history_bytes = 0;
 };
 
+// How the hub's streamers are run: `count` of them, each on a thread of its own (a Hub alone,
+// tests), or each driven by an event loop of the caller's through streamer(k) (ssed: one per
+// FrontDoor loop). REQUIRES: 1 <= count <= 64.
+struct StreamLoops {
+    std::size_t count = 1;
+    bool driven = false;
+};
+
 class Hub final : public Bus {
 public:
-    Hub(HubLimits limits, Logger log);
-    ~Hub();  // stops the streaming thread and closes every subscriber socket
+    Hub(HubLimits limits, Logger log, StreamLoops loops = {});
+    // Stops the streamers' threads and closes every subscriber socket. REQUIRES: no loop
+    // drives a streamer any more (each has detached).
+    ~Hub();
     Hub(const Hub &) = delete;
     Hub &operator=(const Hub &) = delete;
 
@@ -129,9 +145,9 @@ public:
     SubscribeResult subscribe_after(const std::vector<std::string> &topics, const std::vector<StreamId> &after);
 
     // Takes ownership of `fd` (a connected socket whose response headers and replay are
-    // written; chunked transfer encoding in force) and starts streaming to it. An unknown or
-    // expired ticket just closes the fd; after drain() the subscriber is sent retry: and the
-    // final chunk at once.
+    // written; chunked transfer encoding in force) and starts streaming to it, on the streamer
+    // the ticket joined. An unknown or expired ticket just closes the fd; after drain() the
+    // subscriber is sent retry: and the final chunk at once.
     void adopt(std::uint64_t ticket, int fd);
     // Drops the subscriber `ticket` (and closes its socket if it was adopted).
     void cancel(std::uint64_t ticket) override;
@@ -149,6 +165,9 @@ public:
     Status health() const override;
     std::vector<Metric> metrics() const override;
     std::uint64_t epoch() const;  // ms since the Unix epoch when the hub started
+
+    // The streamer of loop k, for the loop that drives it. REQUIRES: k < StreamLoops::count.
+    Streamer &streamer(std::size_t k);
 
 private:
     struct Impl;

@@ -165,7 +165,9 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
     door->add_flag("--reuse-port", o.door.reuse_port, "Set SO_REUSEPORT: several ssed may share the port")
         ->envname("SSED_REUSE_PORT");
-    door->add_option("--loops", o.door.loops, "Event loops accepting and answering requests")
+    door->add_option("--loops", o.door.loops,
+                     "Event loops (threads), each owning the connections it accepts and their streams; "
+                     "raise to the cores ssed has to itself")
         ->envname("SSED_LOOPS")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
@@ -310,7 +312,10 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
 
     const bool streams = o.redis_mode == RedisMode::streams;
     limits.stream_ids = streams;
-    Hub hub(limits, log);
+    // One streamer per loop, each driven by its loop: a connection is one thread's from
+    // accept to close, its stream included.
+    const std::size_t loops = std::max<std::size_t>(1, o.door.loops);
+    Hub hub(limits, log, StreamLoops{loops, true});
 
     // ssed --redis: publishes go through Redis and come back to every instance's Hub. The
     // bridge is declared after the Hub (it feeds it) and before the server (whose handlers
@@ -339,9 +344,11 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
     // into the Hub is O(1)); with Redis, a publish waits for Redis, so --threads workers do.
     DoorLimits door = o.door;
     door.workers = redis ? o.threads : 0;
+    std::vector<Streamer *> loop_streams;
+    for (std::size_t k = 0; k < loops; ++k) loop_streams.push_back(&hub.streamer(k));
     HttpServer server(
         door, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); },
-        [&hub](std::uint64_t ticket) { hub.cancel(ticket); }, log);
+        [&hub](std::uint64_t ticket) { hub.cancel(ticket); }, log, std::move(loop_streams));
     ApiOptions api = o.api;
     api.access_log = o.verbose >= 1 || o.debug;  // -v, -vv, -d
     // The one place that knows which bus is in use; the API only sees a Bus.
