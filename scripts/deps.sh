@@ -8,6 +8,7 @@ packages=(
   libcpp-httplib-dev libhiredis-dev libcli11-dev libcurl4-openssl-dev libhttp-parser-dev
   nlohmann-json3-dev                   # NDJSON batches, JSON output
   libgtest-dev libgmock-dev            # unit tests
+  clang libclang-rt-14-dev             # fuzzing: clang++ and libFuzzer's runtime (scripts/fuzz.sh)
   redis-server redis-tools             # the Redis bus and its tests
   python3 curl mandoc procps           # end-to-end tests, man-page lint
   nginx-light openssl                  # the nginx recipe's test (contrib/nginx/ssed.conf)

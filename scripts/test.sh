@@ -8,3 +8,5 @@ scripts/deps.sh
 scripts/build.sh
 cd build
 ctest --output-on-failure --timeout 300 -j"$(nproc)" "$@"
+# Then a short run of every fuzz target (scripts/fuzz.sh --smoke: clang, libFuzzer, ~10 s each).
+../scripts/fuzz.sh --smoke

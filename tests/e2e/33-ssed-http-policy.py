@@ -1,5 +1,5 @@
-"""ssed's HTTP policy: CORS allow-list and preflight, bearer tokens (flags or environment),
-and limits answered with clear 4xx/503 JSON errors."""
+"""ssed's HTTP policy: CORS allow-list and preflight, the Host allow-list (DNS rebinding),
+bearer tokens (flags or environment), and limits answered with clear 4xx/503 JSON errors."""
 import json
 import time
 import os
@@ -7,7 +7,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname(__file__), "..", "support")))
-from ssed_fixture import ProcTestCase, Ssed  # noqa: E402
+from ssed_fixture import ProcTestCase, Ssed, binary  # noqa: E402
 
 
 class Cors(ProcTestCase):
@@ -43,6 +43,45 @@ class Cors(ProcTestCase):
         ssed = Ssed(self)
         _, h, _ = ssed.request("GET", "/healthz", headers={"Origin": "https://app.example"})
         self.assertNotIn("access-control-allow-origin", h)
+
+
+class AllowedHost(ProcTestCase):
+    def test_a_dns_rebinding_request_gets_421_and_publishes_nothing(self):
+        ssed = Ssed(self, "-v", "--allowed-host", "localhost,127.0.0.1", "--allowed-host", "[::1]")
+        # A page on http://evil.example:PORT whose name now resolves to 127.0.0.1: its Host
+        # and Origin agree, so only the Host allow-list tells it from ssed's own page.
+        evil = f"evil.example:{ssed.port}"
+        rebound = {"Host": evil, "Origin": f"http://{evil}"}
+        status, h, body = ssed.publish("t", "forged", headers=rebound)
+        self.assertEqual(status, 421, body)
+        self.assertEqual(json.loads(body), {"error": 'host "evil.example" is not served here (see --allowed-host)'})
+        self.assertEqual(body.count("\n"), 1)
+        for path in ["/events/t", "/topics", "/metrics", "/healthz", "/"]:
+            self.assertEqual(ssed.request("GET", path, headers=rebound)[0], 421, path)
+        s = ssed.subscribe("/events/t", {"Host": evil})
+        self.addCleanup(s.close)
+        self.assertEqual(s.wait_status(), 421)
+        self.assertEqual(ssed.metric("ssed_published_total"), 0)
+        self.assertEqual(ssed.metric("ssed_subscribers"), 0)
+        ssed.proc.wait_line(lambda l: "POST /events/t 421" in l, stream="err")  # refusals are logged too
+        # ssed's own names, with or without the port, in any case.
+        for host in [f"127.0.0.1:{ssed.port}", f"localhost:{ssed.port}", "LOCALHOST"]:
+            self.assertEqual(ssed.publish("t", "x", headers={"Host": host})[0], 200, host)
+        ok = ssed.subscribed("t")  # the fixture sends Host: 127.0.0.1:PORT
+        self.assertEqual(ssed.publish("t", "live")[0], 200)
+        self.assertEqual([e["data"] for e in ok.wait_events(1)], ["live"])
+
+    def test_by_default_any_host_is_served(self):
+        ssed = Ssed(self)
+        self.assertEqual(ssed.publish("t", "x", headers={"Host": "evil.example"})[0], 200)
+
+    def test_the_list_comes_from_the_environment_and_a_port_in_it_is_refused(self):
+        ssed = Ssed(self, env={"SSED_ALLOWED_HOST": "hub.internal"})
+        self.assertEqual(ssed.publish("t", "x")[0], 421)
+        self.assertEqual(ssed.publish("t", "x", headers={"Host": "hub.internal:8080"})[0], 200)
+        rc, _, err = self.run_tool([binary("ssed"), "--allowed-host", "localhost:8080"])
+        self.assertEqual(rc, 64, err)
+        self.assertIn("without a port", err)
 
 
 class Tokens(ProcTestCase):

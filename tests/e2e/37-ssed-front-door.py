@@ -18,14 +18,6 @@ from ssed_fixture import ProcTestCase, Ssed, binary, raise_fd_limit  # noqa: E40
 PROMPT = 2.0  # seconds another client's publish or subscribe may take while the bad ones work
 
 
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def connect(ssed):
     s = socket.create_connection((ssed.host, ssed.port), timeout=15)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -139,7 +131,7 @@ class FrontDoor(ProcTestCase):
 
     def test_a_huge_header_line_is_431_and_memory_stays_bounded(self):
         ssed = Ssed(self)
-        before = rss_kb(ssed.pid)
+        before = ssed.rss_kb()
         s = connect(ssed)
         self.socks.append(s)
         s.sendall(b"GET /events/t HTTP/1.1\r\nHost: x\r\nX-Huge: ")
@@ -159,12 +151,12 @@ class FrontDoor(ProcTestCase):
         answer = answer or read_answer(s)
         self.assertIn(" 431 ", answer)
         self.assertLess(sent, 64 * 1024 * 1024, "ssed kept reading a header line past its limit")
-        self.assertLess(rss_kb(ssed.pid) - before, 20 * 1024, "ssed's memory grew with the header line")
+        self.assertLess(ssed.rss_kb() - before, 20 * 1024, "ssed's memory grew with the header line")
         self.assert_others_are_served(ssed, rounds=1)
 
     def test_a_flood_of_header_lines_is_431_and_memory_stays_bounded(self):
         ssed = Ssed(self)
-        before = rss_kb(ssed.pid)
+        before = ssed.rss_kb()
         s = connect(ssed)
         self.socks.append(s)
         s.sendall(b"GET /events/t HTTP/1.1\r\nHost: x\r\n")
@@ -177,7 +169,7 @@ class FrontDoor(ProcTestCase):
         except OSError:
             pass
         self.assertIn(" 431 ", read_answer(s))
-        self.assertLess(rss_kb(ssed.pid) - before, 20 * 1024)
+        self.assertLess(ssed.rss_kb() - before, 20 * 1024)
         self.assert_others_are_served(ssed, rounds=1)
 
     def test_an_unauthenticated_upload_is_refused_before_its_body(self):

@@ -12,7 +12,7 @@ import unittest
 sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname(__file__), "..", "support")))
 from ssed_fixture import ProcTestCase, Ssed, binary  # noqa: E402
 from procs import free_port  # noqa: E402
-from relay import Relay  # noqa: E402
+from relay import TcpRelay  # noqa: E402
 
 
 class PubHttp(ProcTestCase):
@@ -144,7 +144,7 @@ class PubHttp(ProcTestCase):
     def test_a_batch_whose_answer_was_lost_is_not_published_twice(self):
         ssed = Ssed(self)
         s = ssed.subscribed("once")
-        relay = Relay(self, ssed.port, lose=lambda connection, round, _: connection == 0 and round == 1)
+        relay = TcpRelay(self, ssed.port, lose=lambda connection, round, _: connection == 0 and round == 1)
         n = 1000
         rc, _, err = self.pub("--server", relay.url, "once", "--retry-for", "10",
                               input="".join(f"{i}\n" for i in range(n)))
@@ -159,7 +159,7 @@ class PubHttp(ProcTestCase):
     def test_one_event_whose_answer_was_lost_is_not_published_twice(self):
         ssed = Ssed(self)
         s = ssed.subscribed("one")
-        relay = Relay(self, ssed.port, lose=lambda connection, round, _: connection == 0)
+        relay = TcpRelay(self, ssed.port, lose=lambda connection, round, _: connection == 0)
         rc, _, err = self.pub("--server", relay.url, "one", "just once", "--retry-for", "10", "-vv")
         self.assertEqual(rc, 0, err)
         self.assertEqual(relay.lost_count(), 1)

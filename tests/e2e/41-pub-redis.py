@@ -11,7 +11,7 @@ import unittest
 sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname(__file__), "..", "support")))
 from procs import ProcTestCase, binary, free_port  # noqa: E402
 from redis_fixture import RedisServer, Subscriber  # noqa: E402
-from relay import Relay  # noqa: E402
+from relay import TcpRelay  # noqa: E402
 
 ENVELOPE = b'{"ssekit":1,'
 MINTED = re.compile(r"^\d{13,}-[0-9a-f]{8}-\d+$")
@@ -87,7 +87,7 @@ class PubRedis(ProcTestCase):
         # receiver counts.
         def publishes(answer):
             return (b"QUEUED" in answer and b"*" in answer) or answer.startswith(b":1\r\n:")
-        relay = Relay(self, redis.port,
+        relay = TcpRelay(self, redis.port,
                       lose=lambda connection, round, answer: connection == 0 and not relay.lost and publishes(answer))
         n = 1000
         rc, _, err = self.pub("--redis", f"redis://127.0.0.1:{relay.port}", "t", "--retry-for", "10", "-vv",
@@ -105,7 +105,7 @@ class PubRedis(ProcTestCase):
     def test_in_streams_mode_a_retry_adds_nothing_twice_to_the_stream(self):
         redis = RedisServer(self)
         sub = Subscriber(redis)
-        relay = Relay(self, redis.port, lose=lambda connection, round, _: connection == 0 and round == 1)
+        relay = TcpRelay(self, redis.port, lose=lambda connection, round, _: connection == 0 and round == 1)
         n = 500
         rc, _, err = self.pub("--redis", f"redis://127.0.0.1:{relay.port}", "--redis-mode", "streams", "t",
                               "--retry-for", "10", input=self.lines(n))

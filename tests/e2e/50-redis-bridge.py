@@ -2,6 +2,7 @@
 sse-pub --redis, or a plain redis-cli PUBLISH) reaches subscribers of both with the same id, and
 a publisher retrying through a restart of the instance it talks to publishes each event once.
 Skips while ssed has no --redis option."""
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ sys.path.insert(0, os.environ.get("SSEKIT_SUPPORT", os.path.join(os.path.dirname
 from ssed_fixture import ProcTestCase, Ssed, binary  # noqa: E402
 from redis_fixture import RedisServer  # noqa: E402
 from procs import free_port, wait_for  # noqa: E402
-from relay import Relay  # noqa: E402
+from relay import TcpRelay  # noqa: E402
 
 
 def ssed_has_redis():
@@ -57,7 +58,7 @@ class RedisBridgeE2E(ProcTestCase):
                 port = free_port()
                 front = Ssed(self, *args, listen=f"127.0.0.1:{port}")
                 witness = Ssed(self, *args).subscribed("t")  # on another instance, up throughout
-                relay = Relay(self, port, lose=lambda connection, round, _: connection == 0 and round == 1)
+                relay = TcpRelay(self, port, lose=lambda connection, round, _: connection == 0 and round == 1)
                 n = 1000
                 pub = self.start([binary("sse-pub"), "--server", relay.url, "t", "--retry-for", "10"],
                                  stdin=subprocess.PIPE)
@@ -73,6 +74,44 @@ class RedisBridgeE2E(ProcTestCase):
                 self.assertEqual([e["data"] for e in witness.data_events()], [str(i) for i in range(n)] + ["end"])
                 if mode == "streams":
                     self.assertEqual(self.redis.client().command("XLEN", "streams:t"), n + 1)
+
+    def test_a_publish_this_instance_would_refuse_gets_the_same_answer_as_without_redis(self):
+        # The issue's scenario: with --max-topics 3, five topics. Without the check the five
+        # got 200 and two were dropped on delivery.
+        alone = Ssed(self, "--max-topics", "3")
+        shared = Ssed(self, "--max-topics", "3", "--redis", self.redis.url)
+        watcher = self.b.subscribed("t1")  # another instance: counted in "instances", not "subscribers"
+        for i in range(1, 6):
+            topic = f"t{i}"
+            s1, h1, b1 = alone.publish(topic, "x")
+            s2, h2, b2 = shared.publish(topic, "x")
+            self.assertEqual(s2, s1, topic)
+            self.assertEqual(h2.get("content-type"), h1.get("content-type"))
+            self.assertEqual(h2.get("retry-after"), h1.get("retry-after"))
+            a1, a2 = json.loads(b1), json.loads(b2)
+            if s1 == 200:
+                self.assertEqual(a2["subscribers"], a1["subscribers"], b2)
+                self.assertEqual(a2["subscribers"], 0)  # none on the instance posted to
+                self.assertEqual(a2["instances"], 3, b2)  # a, b and shared receive it
+                self.assertNotIn("instances", a1)
+            else:
+                self.assertEqual(a2, a1)
+        self.assertEqual(alone.metric("ssed_published_total"), 3)
+        self.assertEqual(shared.metric("ssed_redis_published_total"), 3)  # the refused never entered Redis
+        self.assertEqual([e["data"] for e in watcher.wait_events(1)], ["x"])
+        from procs import wait_for
+        wait_for(lambda: shared.metric("ssed_redis_received_total") == 3, 15, what="the three events back")
+        self.assertEqual(shared.metric("ssed_redis_dropped_total"), 0)
+        self.assertEqual(shared.metric("ssed_redis_refused_total"), 0)
+
+    def test_an_event_another_instance_refuses_on_delivery_is_counted_there(self):
+        tight = Ssed(self, "--max-topics", "1", "--redis", self.redis.url)
+        for topic in ("t1", "t2", "t3"):
+            self.assertEqual(self.a.publish(topic, "x")[0], 200)
+        from procs import wait_for
+        wait_for(lambda: tight.metric("ssed_redis_refused_total") == 2, 15, what="tight's two refusals")
+        self.assertEqual(tight.metric("ssed_redis_received_total"), 1)
+        self.assertEqual(self.a.metric("ssed_redis_refused_total"), 0)
 
     def test_redis_down_means_503_not_a_false_success(self):
         self.redis.stop()

@@ -1,8 +1,10 @@
 """A throwaway redis-server for tests: a free loopback port, a temp dir, no persistence
-(--save '' --appendonly no), ready once it answers PING, stopped by PID. Plus a small RESP
+(--save '' --appendonly no) unless asked for (then an append-only file fsynced at every write,
+so a restart keeps every acknowledged write), ready once it answers PING, stopped by PID. Plus a small RESP
 client (raw socket) for PUBLISH and PSUBSCRIBE, so tests need no Python Redis package."""
 import os
 import shutil
+import signal
 import socket
 import sys
 import time
@@ -18,10 +20,11 @@ class RedisServer:
     """redis-server on 127.0.0.1:<port>; `case` (a ProcTestCase) stops it at cleanup.
     stop() and start() again keep the port, for outage tests."""
 
-    def __init__(self, case, port=None):
+    def __init__(self, case, port=None, persistent=False):
         if not os.path.exists(REDIS_SERVER):
             raise unittest.SkipTest("redis-server is not installed")
         self.case = case
+        self.persistent = persistent
         self.port = port or free_port()
         self.dir = os.path.join(case.tmp, f"redis-{self.port}")
         os.makedirs(self.dir, exist_ok=True)
@@ -33,13 +36,17 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}"
 
     def start(self, timeout=15):
-        argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning"]
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
+        argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *aof,
+                "--dir", self.dir, "--daemonize", "no", "--loglevel", "warning"]
         self.proc = Proc(argv)
         self.case.addCleanup(self.proc.stop)
         wait_for(self.ping, timeout, what=f"redis-server on port {self.port}")
 
-    def stop(self):
+    def stop(self, hard=False):
+        """SIGTERM, or with `hard` SIGKILL: a crash, with no chance to write anything more."""
+        if hard:
+            self.proc.signal(signal.SIGKILL)
         self.proc.stop()
         # The port is free once a connect is refused.
         wait_for(lambda: not self.ping(), 10, what="redis-server to stop")

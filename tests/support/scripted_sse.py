@@ -1,4 +1,4 @@
-"""A scripted HTTP server for sse-tail's end-to-end tests, after curl's test servers: each
+"""A scripted HTTP server for sse-tail's (and sse-pub's) end-to-end tests, after curl's test servers: each
 accepted connection runs the next script from a list, step by step, so a test says exactly
 which bytes go out, split how, with which pauses, and when the connection closes or hangs.
 Every request's raw header block and body (by Content-Length) is recorded, so a test can check
@@ -56,6 +56,12 @@ def pause(seconds):
 def close():
     """Closes the connection (the stream ends)."""
     return ("close",)
+
+
+def read_at_most(n):
+    """As a script's first step: read only the first `n` bytes of the request body before the
+    script goes on (with close() next: a server that vanishes in the middle of an upload)."""
+    return ("body_limit", n)
 
 
 def hang():
@@ -171,7 +177,7 @@ class ScriptedSseServer:
             self._threads.append(t)
             t.start()
 
-    def _read_request(self, conn):
+    def _read_request(self, conn, body_limit=None):
         conn.settimeout(0.05)
         buf = b""
         deadline = time.monotonic() + 10
@@ -188,6 +194,9 @@ class ScriptedSseServer:
         head, body = buf.split(b"\r\n\r\n", 1)
         head = head.decode("latin-1")
         length = int(Request(head, 0).headers.get("content-length", "0"))
+        if body_limit is not None:
+            length = min(length, body_limit)
+            body = body[:length]
         while len(body) < length and time.monotonic() < deadline and not self._stop.is_set():
             try:
                 data = conn.recv(65536)
@@ -224,7 +233,10 @@ class ScriptedSseServer:
                 conn = self.ssl_context.wrap_socket(conn, server_side=True)  # a failed handshake raises
                 with self._lock:
                     self._conns = [conn if c is plain else c for c in self._conns]
-            received = self._read_request(conn)
+            limit = None
+            if not callable(script) and script and script[0][0] == "body_limit":
+                limit, script = script[0][1], script[1:]
+            received = self._read_request(conn, limit)
             if received is None:
                 return
             request = Request(received[0], time.monotonic(), received[1])

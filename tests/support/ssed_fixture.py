@@ -75,6 +75,24 @@ class Ssed:
         s.wait_text("retry:")
         return s
 
+    def stalled(self, topic):
+        """A subscriber of `topic` that sends its request and never reads a byte: a tiny receive
+        buffer, and no recv(). Closed when the test ends."""
+        s = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        self.case.addCleanup(s.close)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect((self.host, self.port))
+        s.sendall(f"GET /events/{topic} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        return s
+
+    def rss_kb(self, field="VmRSS"):
+        """ssed's resident memory now (VmRSS) or at its peak so far (VmHWM), in KiB."""
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
     def metric(self, name):
         _, _, text = self.request("GET", "/metrics")
         m = re.search(rf"^{name} (\d+)$", text, re.M)
@@ -236,28 +254,47 @@ class SseStream:
 
 class ManySubscribers:
     """N raw subscribers driven by one selector, for fan-out tests. Counts the `data: <prefix>N`
-    lines each receives (every chunk ssed sends holds whole event blocks)."""
+    lines each receives (every chunk ssed sends holds whole event blocks). `headers` go with
+    every request (a Last-Event-ID, say). By default they connect one after another; with
+    `at_once` every connect is started before any completes, as clients whose reconnection
+    timers fire together after a restart do (failed connects are in `failed`)."""
 
-    def __init__(self, host, port, path, n, prefix="ev-", batch=200, timeout=60):
+    def __init__(self, host, port, path, n, prefix="ev-", batch=200, timeout=60, headers=None, at_once=False):
         self.sel = selectors.DefaultSelector()
         self.bufs = {}
         self.socks = []
-        req = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode()
+        self.closed = set()
+        self.failed = set()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        self.req = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n{extra}\r\n".encode()
         self.pattern = re.compile(rb"data: " + re.escape(prefix.encode()) + rb"(\d+)\n")
         for i in range(n):
-            s = socket.create_connection((host, port), timeout=timeout)
-            s.sendall(req)
-            s.setblocking(False)
-            self.sel.register(s, selectors.EVENT_READ)
+            if at_once:
+                s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                s.connect_ex((host, port))  # EINPROGRESS: writable once connected
+                self.sel.register(s, selectors.EVENT_WRITE)
+            else:
+                s = socket.create_connection((host, port), timeout=timeout)
+                s.sendall(self.req)
+                s.setblocking(False)
+                self.sel.register(s, selectors.EVENT_READ)
             self.socks.append(s)
             self.bufs[s] = b""
-            if (i + 1) % batch == 0:
+            if not at_once and (i + 1) % batch == 0:
                 self.pump(0)
-        self.closed = set()
 
     def pump(self, timeout=0.1):
-        for key, _ in self.sel.select(timeout):
+        for key, events in self.sel.select(timeout):
             s = key.fileobj
+            if events & selectors.EVENT_WRITE:  # an at_once connect finished
+                if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+                    self.sel.unregister(s)
+                    self.failed.add(s)
+                    continue
+                s.sendall(self.req)  # a few hundred bytes into an empty send buffer
+                self.sel.modify(s, selectors.EVENT_READ)
+                continue
             try:
                 data = s.recv(262144)
             except BlockingIOError:
@@ -294,4 +331,5 @@ class ManySubscribers:
             except (KeyError, ValueError):
                 pass
             s.close()
+        self.socks = []
         self.sel.close()

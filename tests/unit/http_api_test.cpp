@@ -22,12 +22,14 @@ using namespace ssekit;
 
 namespace {
 
+// Wired as run_ssed wires it: two loops, each driving its streamer.
 class Ssed {
 public:
     explicit Ssed(ApiOptions api = {}, HubLimits limits = {})
-        : hub_(limits, Logger("http_api_test", Logger::Level::quiet)),
-          server_(DoorLimits{}, [this](std::uint64_t t, int fd) { hub_.adopt(t, fd); },
-                  [this](std::uint64_t t) { hub_.cancel(t); }, Logger("http_api_test", Logger::Level::quiet)) {
+        : hub_(limits, Logger("http_api_test", Logger::Level::quiet), StreamLoops{2, true}),
+          server_(two_loops(), [this](std::uint64_t t, int fd) { hub_.adopt(t, fd); },
+                  [this](std::uint64_t t) { hub_.cancel(t); }, Logger("http_api_test", Logger::Level::quiet),
+                  {&hub_.streamer(0), &hub_.streamer(1)}) {
         install_http_api(server_, hub_, api, Logger("http_api_test", Logger::Level::quiet));
         auto st = server_.bind("127.0.0.1", 0, port_);
         EXPECT_TRUE(st.is_ok()) << st.message();
@@ -48,6 +50,11 @@ public:
     }
 
 private:
+    static DoorLimits two_loops() {
+        DoorLimits l;
+        l.loops = 2;
+        return l;
+    }
     Hub hub_;
     HttpServer server_;
     int port_ = 0;
@@ -555,4 +562,122 @@ TEST(HttpApi, TokensCompareEqualOnlyWhenIdentical) {
     EXPECT_FALSE(tokens_equal("secret", "secreT"));
     EXPECT_FALSE(tokens_equal("secret", "secret2"));
     EXPECT_FALSE(tokens_equal("", "x"));
+}
+
+// ---- Host ----
+
+namespace {
+
+// Sends `bytes` on a fresh connection and returns all that comes back until the server closes
+// (or 10 s pass).
+std::string exchange(int port, const std::string &bytes) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
+    EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+    std::string got;
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        char buf[8192];
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return got;
+}
+
+}  // namespace
+
+TEST(HttpApi, ParseHostReadsTheHostOfAHostHeader) {
+    EXPECT_EQ(parse_host("localhost"), "localhost");
+    EXPECT_EQ(parse_host("LocalHost:8080"), "localhost");
+    EXPECT_EQ(parse_host(" 127.0.0.1:80 "), "127.0.0.1");
+    EXPECT_EQ(parse_host("[::1]:8080"), "::1");
+    EXPECT_EQ(parse_host("[::FFFF:127.0.0.1]"), "::ffff:127.0.0.1");
+    EXPECT_EQ(parse_host("example.com.:80"), "example.com");
+    EXPECT_EQ(parse_host("host:"), "host");  // an empty port is in the grammar
+    for (const char *bad : {"", ":80", "[::1", "[::1]x", "[]", "[abc]", "a:b", "a:80:90", "::1", "a b", "a/b",
+                            "a@b", "evil.example\r\nX: y", "caf\xc3\xa9", "a%2eb", "[::1%eth0]", "."})
+        EXPECT_FALSE(parse_host(bad)) << bad;
+    // --allowed-host names: no port, and a bare IPv6 literal is fine there.
+    EXPECT_EQ(parse_host("::1", false), "::1");
+    EXPECT_EQ(parse_host("[::1]", false), "::1");
+    EXPECT_EQ(parse_host("App.Example", false), "app.example");
+    EXPECT_FALSE(parse_host("localhost:8080", false));
+    EXPECT_FALSE(parse_host("[::1]:8080", false));
+}
+
+// DNS rebinding: a page whose name now resolves to 127.0.0.1 sends its own name as Host (and
+// as Origin, so the cross-origin publish check passes it). Only --allowed-host stops it: on
+// every route, at the head, before any body is read.
+TEST(HttpApi, AHostNotAllowedGets421OnEveryRouteBeforeItsBody) {
+    ApiOptions api;
+    api.allowed_hosts = {"localhost", "127.0.0.1", "[::1]"};
+    Ssed ssed(api);
+    const std::string port = std::to_string(ssed.port());
+    const std::string evil = "Host: evil.example:" + port + "\r\n";
+    const std::string origin = "Origin: http://evil.example:" + port + "\r\n";
+    const std::vector<std::string> heads = {
+        "GET /events/t HTTP/1.1\r\n" + evil + "Accept: text/event-stream\r\n\r\n",
+        "GET /events?topic=t HTTP/1.1\r\n" + evil + "\r\n",
+        "GET /topics HTTP/1.1\r\n" + evil + "\r\n",
+        "GET /metrics HTTP/1.1\r\n" + evil + "\r\n",
+        "GET /healthz HTTP/1.1\r\n" + evil + "\r\n",
+        "GET / HTTP/1.1\r\n" + evil + "\r\n",
+        "OPTIONS /events/t HTTP/1.1\r\n" + evil + origin + "\r\n",
+        // Its body is never sent: the answer must not wait for it.
+        "POST /events/t HTTP/1.1\r\n" + evil + origin + "Content-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n",
+        "GET /events/t HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n",  // no Host at all
+        "GET /events/t HTTP/1.1\r\nHost: localhost\r\n" + evil + "\r\n",  // two
+        "GET /events/t HTTP/1.1\r\nHost: local host\r\n\r\n",
+    };
+    for (const std::string &head : heads) {
+        std::string got = exchange(ssed.port(), head);
+        EXPECT_EQ(got.rfind("HTTP/1.1 421 Misdirected Request\r\n", 0), 0u) << head << "->\n" << got;
+        std::string body = got.substr(got.find("\r\n\r\n") + 4);
+        EXPECT_EQ(body.rfind("{\"error\":", 0), 0u) << body;
+        EXPECT_EQ(body.find('\n'), body.size() - 1) << "one line: " << body;
+    }
+    std::string got = exchange(ssed.port(), "GET / HTTP/1.1\r\n" + evil + "\r\n");
+    EXPECT_NE(got.find("{\"error\":\"host \\\"evil.example\\\" is not served here (see --allowed-host)\"}\n"),
+              std::string::npos)
+        << got;
+    EXPECT_EQ(published(ssed.hub()), 0u);
+    EXPECT_EQ(ssed.hub().stats().subscribers, 0u);
+    EXPECT_EQ(ssed.hub().stats().topics, 0u);
+
+    // The listed names, in any case, with or without a port.
+    const std::vector<std::string> listed = {"localhost:" + port, "LOCALHOST", "127.0.0.1:" + port, "[::1]:" + port};
+    for (const std::string &host : listed) {
+        got = exchange(ssed.port(), "POST /events/t HTTP/1.1\r\nHost: " + host +
+                                        "\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
+        EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << host << "->\n" << got;
+    }
+    EXPECT_EQ(published(ssed.hub()), 4u);
+    Stream s(ssed.port(), "/events/t", "");  // sends "Host: x": not listed
+    EXPECT_TRUE(s.wait_closed());
+    EXPECT_EQ(s.got().rfind("HTTP/1.1 421 ", 0), 0u) << s.got();
+}
+
+TEST(HttpApi, WithoutAllowedHostsAnyHostIsServed) {
+    Ssed ssed;
+    std::string got = exchange(ssed.port(), "POST /events/t HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 1\r\n"
+                                            "Connection: close\r\n\r\nx");
+    EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got;
+    got = exchange(ssed.port(), "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");  // none at all
+    EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got;
+}
+
+TEST(HttpApi, AnAllowedHostThatDoesNotParseMatchesNothingAndAllowsNothingElse) {
+    ApiOptions api;
+    api.allowed_hosts = {"bad host:80"};  // what the option's check refuses; the API must not read it as "any"
+    Ssed ssed(api);
+    std::string got = exchange(ssed.port(), "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_EQ(got.rfind("HTTP/1.1 421 ", 0), 0u) << got;
 }

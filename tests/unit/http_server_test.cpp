@@ -3,6 +3,8 @@
 // fail if the package changes.
 #include "ssed/http_server.hpp"
 
+#include "hub/hub.hpp"
+
 #include <arpa/inet.h>
 #include <link.h>
 #include <netinet/in.h>
@@ -15,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <map>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -297,6 +300,75 @@ TEST(HttpServer, SeveralLoopsShareTheListeningSocket) {
     }
     EXPECT_EQ(server.stats().accepted, 60u);
     EXPECT_EQ(server.requests_handled(), 60u);
+}
+
+// Each loop drives a streamer of its own. A subscription handled on a loop (on its thread, or
+// by one of its workers) joins that loop's streamer, and its socket is adopted on that loop's
+// thread: the stream never changes threads. Events published from elsewhere reach them all.
+TEST(HttpServer, ASubscriptionStreamsFromTheLoopThatAcceptedIt) {
+    for (std::size_t workers : {0, 2}) {
+        ssekit::HubLimits hl;
+        hl.heartbeat = 0ms;
+        ssekit::Hub hub(hl, quiet(), ssekit::StreamLoops{2, true});
+        std::mutex mu;
+        std::map<std::uint64_t, ssekit::Streamer *> joined_on;  // by ticket
+        std::size_t adopted = 0, adopted_at_home = 0;
+        DoorLimits limits = door(workers);
+        limits.loops = 2;
+        HttpServer server(
+            limits,
+            [&](std::uint64_t ticket, int fd) {
+                {
+                    std::lock_guard<std::mutex> lock(mu);
+                    ++adopted;
+                    if (joined_on[ticket] == ssekit::Streamer::home()) ++adopted_at_home;
+                }
+                hub.adopt(ticket, fd);
+            },
+            [&](std::uint64_t ticket) { hub.cancel(ticket); }, quiet(), {&hub.streamer(0), &hub.streamer(1)});
+        server.Get("/stream", [&](const httplib::Request &, httplib::Response &res) {
+            ssekit::SubscribeResult sub = hub.subscribe({"t"}, "");
+            ASSERT_TRUE(sub.status);
+            {
+                std::lock_guard<std::mutex> lock(mu);
+                joined_on[sub.ticket] = ssekit::Streamer::home();
+            }
+            res.set_chunked_content_provider("text/event-stream", [ticket = sub.ticket](size_t, httplib::DataSink &sink) {
+                std::string hello = "retry: 1000\n\n";
+                if (sink.write(hello.data(), hello.size())) HttpServer::request_takeover(ticket);
+                return false;
+            });
+        });
+        RunningServer run(server);
+        std::vector<int> clients;
+        for (int i = 0; i < 40; ++i) {
+            int fd = connect_to(run.port);
+            ASSERT_GE(fd, 0);
+            send_all(fd, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+            ASSERT_NE(read_until(fd, "retry: 1000\n\n").find("retry: 1000"), std::string::npos);
+            clients.push_back(fd);
+        }
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (hub.streamer(0).subscribers() + hub.streamer(1).subscribers() < 40 || server.stats().adopted < 40) {
+            ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+            std::this_thread::sleep_for(1ms);
+        }
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            EXPECT_EQ(adopted, 40u);
+            EXPECT_EQ(adopted_at_home, 40u) << "with " << workers << " workers";
+            for (auto [ticket, home] : joined_on)
+                EXPECT_TRUE(home == &hub.streamer(0) || home == &hub.streamer(1)) << "ticket " << ticket;
+        }
+        ssekit::PublishRequest req;
+        req.topic = "t";
+        req.data = "live";
+        ASSERT_TRUE(hub.publish(req).status);
+        for (int fd : clients) {
+            EXPECT_NE(read_until(fd, "data: live\n\n").find("data: live\n\n"), std::string::npos);
+            ::close(fd);
+        }
+    }
 }
 
 TEST(HttpServer, ClosesTheConnectionWhenAHandlerAsks) {

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "socket_reader.hpp"
@@ -593,7 +594,39 @@ TEST(Hub, ThousandSubscribersOfOneTopicEachReceiveEveryEventInOrder) {
         ASSERT_TRUE(read_until(sp->client, r, has_ids(events)));
         ASSERT_EQ(r.ids(), ids);
     }
-    EXPECT_EQ(hub.stats().delivered, static_cast<std::uint64_t>(n) * events);
+    // Counted as written: the readers may see the last bytes a moment before the count moves.
+    EXPECT_TRUE(wait_for([&] { return hub.stats().delivered == static_cast<std::uint64_t>(n) * events; }))
+        << hub.stats().delivered;
+}
+
+// Subscriptions made under a Streamer::Home join that streamer; the rest join the first.
+// Each published frame reaches every subscriber once, in order, whichever loop it is on, and
+// the counts add up over the loops.
+TEST(Hub, SubscribersOnSeveralLoopsEachGetEveryFrameOnceInOrder) {
+    Hub hub(quiet(), Logger("test"), StreamLoops{3, false});
+    std::vector<std::unique_ptr<SocketPair>> socks;
+    for (int i = 0; i < 9; ++i) {
+        std::optional<Streamer::Home> home;
+        if (i % 3 > 0) home.emplace(hub.streamer(i % 3));
+        auto s = hub.subscribe({"fan"}, "");
+        ASSERT_TRUE(s.status);
+        socks.push_back(std::make_unique<SocketPair>());
+        hub.adopt(s.ticket, socks.back()->server);
+    }
+    ASSERT_TRUE(wait_for([&] {
+        return hub.streamer(0).subscribers() == 3 && hub.streamer(1).subscribers() == 3 &&
+               hub.streamer(2).subscribers() == 3;
+    }));
+    std::vector<std::string> ids;
+    for (int e = 0; e < 50; ++e) ids.push_back(pub(hub, "fan", "event " + std::to_string(e)).id);
+    EXPECT_EQ(hub.topics().at(0).subscribers, 9u);
+    for (auto &sp : socks) {
+        Received r;
+        ASSERT_TRUE(read_until(sp->client, r, has_ids(50)));
+        EXPECT_EQ(r.ids(), ids);
+    }
+    EXPECT_TRUE(wait_for([&] { return hub.stats().delivered == 9u * 50; }));
+    EXPECT_EQ(hub.stats().subscribers, 9u);
 }
 
 TEST(Hub, DropsASlowConsumerAndCountsItWhileOthersGetEverything) {
@@ -714,6 +747,72 @@ TEST(Hub, TopicLimitRefusesPublishAndSubscribeThatWouldCreateOneMore) {
     EXPECT_EQ(hub.stats().topics, 2u);
     EXPECT_EQ(hub.stats().published, 2u);
     hub.cancel(s.ticket);
+}
+
+// admit() is the rule publish() applies, for a bus that delivers later (ssed --redis): the
+// same refusal, and the room it grants is held until the event comes back.
+TEST(Hub, AdmitRefusesExactlyAsPublishWouldAndHoldsTheRoomItGrants) {
+    HubLimits l = quiet();
+    l.max_topics = 2;
+    Hub admitting(l, Logger("test")), publishing(l, Logger("test"));
+    auto one = [](std::string topic) {
+        std::vector<PublishRequest> r(1);
+        r[0].topic = std::move(topic);
+        return r;
+    };
+    for (const char *t : {"a", "b", "c"}) {
+        std::size_t failed = 99;
+        PublishResult admitted = admitting.admit(one(t), &failed);
+        PublishResult published = pub(publishing, t);
+        EXPECT_EQ(admitted.status.code(), published.status.code()) << t;
+        EXPECT_EQ(admitted.status.message(), published.status.message()) << t;
+        EXPECT_EQ(admitted.retry_after, published.retry_after) << t;
+        EXPECT_EQ(failed, admitted.status ? 1u : 0u) << t;
+    }
+    // "a" and "b" hold nothing yet, and nobody watches them: held all the same.
+    EXPECT_EQ(admitting.stats().topics, 2u);
+    EXPECT_EQ(admitting.stats().topics_reclaimed, 0u);
+    EXPECT_TRUE(pub(admitting, "a").status);
+    EXPECT_TRUE(pub(admitting, "b").status);
+    EXPECT_EQ(admitting.stats().published, 2u);
+
+    std::vector<PublishRequest> batch(3);
+    batch[0].topic = "a";
+    batch[1].topic = "bad topic";
+    batch[2].topic = "z";
+    std::size_t failed = 99;
+    EXPECT_EQ(admitting.admit(batch, &failed).status.code(), Status::Code::invalid_argument);
+    EXPECT_EQ(failed, 1u);
+    batch[1].topic = "b";
+    PublishResult refused = admitting.admit(batch, &failed);
+    EXPECT_EQ(refused.status.message(), "topic limit reached (2)");
+    EXPECT_EQ(failed, 2u);
+    std::size_t published_failed = 99;
+    EXPECT_EQ(publishing.publish_batch(batch, &published_failed).at(0).status.message(), refused.status.message());
+    EXPECT_EQ(published_failed, failed);
+
+    // Backpressure too: the hint as publish() gives it.
+    HubLimits behind = quiet();
+    behind.max_inbox_deliveries = 0;
+    Hub busy(behind, Logger("test"));
+    PublishResult r = busy.admit(one("a"), &failed);
+    EXPECT_EQ(r.status.code(), Status::Code::unavailable);
+    EXPECT_EQ(r.retry_after, std::chrono::seconds(1));
+    EXPECT_EQ(failed, 0u);
+}
+
+TEST(Hub, AnAdmitHoldEndsSoAnEventThatNeverCameFreesItsRoom) {
+    HubLimits l = quiet();
+    l.max_topics = 1;
+    l.admit_hold = 20ms;
+    Hub hub(l, Logger("test"));
+    std::vector<PublishRequest> r(1);
+    r[0].topic = "lost";
+    ASSERT_TRUE(hub.admit(r).status);
+    EXPECT_EQ(pub(hub, "other").status.code(), Status::Code::unavailable);
+    std::this_thread::sleep_for(40ms);
+    EXPECT_TRUE(pub(hub, "other").status);
+    EXPECT_EQ(hub.stats().topics_reclaimed, 1u);
 }
 
 TEST(Hub, SubscriberLimitRefusesOneMore) {

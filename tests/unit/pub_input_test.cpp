@@ -235,3 +235,19 @@ TEST(PubInput, TooLongLineIsRefused) {
     Status st = reader.next_batch(batch);
     EXPECT_EQ(st.code(), Status::Code::too_large);
 }
+
+TEST(PubInput, TooLongLineIsRefusedEvenWhenItsNewlineCameInTheSameRead) {
+    InputLimits limits;
+    limits.max_event_bytes = 1000;
+    Pipe p;
+    p.write("short\n" + std::string(5000, 'y') + "\nafter\n");  // one read takes all of it
+    p.close_write();
+    InputReader reader(p.r, InputMode::lines, limits);
+    std::vector<InputEvent> batch;
+    ASSERT_TRUE(reader.next_batch(batch).is_ok());  // the good line before goes out first
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(batch[0].req.data, "short");
+    Status st = reader.next_batch(batch);
+    EXPECT_EQ(st.code(), Status::Code::too_large);
+    EXPECT_TRUE(st.message().starts_with("line 2 is longer than")) << st.message();
+}

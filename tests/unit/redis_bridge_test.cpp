@@ -284,7 +284,8 @@ TEST(RedisBridge, TwoInstancesShowIdenticalIdsInTheSameOrder) {
         if (i == 2) r.id = "given-id";
         PublishResult res = (i % 2 ? b2 : b1).publish(std::move(r));
         ASSERT_TRUE(res.status.is_ok()) << res.status.message();
-        EXPECT_EQ(res.subscribers, 2u);  // two Redis receivers: the two bridges
+        EXPECT_EQ(res.instances, 2u);  // two Redis receivers: the two bridges
+        EXPECT_EQ(res.subscribers, 0u);  // nobody subscribes on the instance it was posted to
         ids.push_back(res.id);
     }
     EXPECT_EQ(ids[2], "given-id");
@@ -295,6 +296,95 @@ TEST(RedisBridge, TwoInstancesShowIdenticalIdsInTheSameOrder) {
         EXPECT_EQ(h2[i]->id, ids[i]);
         EXPECT_EQ(h1[i]->block(), h2[i]->block());
     }
+}
+
+// The scenario: --max-topics 3 and five topics. Through Redis the answers are the
+// in-process hub's, word for word, and what is refused never enters Redis: nothing answered
+// 200 is dropped on delivery.
+TEST(RedisBridge, RefusesWhatThisInstancesHubWouldRefuseBeforeRedisWithTheSameAnswer) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    HubLimits limits;
+    limits.max_topics = 3;
+    Hub alone(limits, quiet_log()), hub(limits, quiet_log());
+    RedisBridge bridge(hub, options_for(redis), quiet_log());
+    ASSERT_TRUE(bridge.start().is_ok());
+    for (int i = 1; i <= 5; ++i) {
+        PublishRequest r;
+        r.topic = "t" + std::to_string(i);
+        r.data = "x";
+        PublishResult local = alone.publish(r), via_redis = bridge.publish(r);
+        EXPECT_EQ(via_redis.status.code(), local.status.code()) << r.topic;
+        EXPECT_EQ(via_redis.status.message(), local.status.message()) << r.topic;
+        EXPECT_EQ(via_redis.retry_after, local.retry_after) << r.topic;
+        EXPECT_EQ(via_redis.status.is_ok(), i <= 3) << r.topic << ": " << via_redis.status.message();
+    }
+    std::vector<PublishRequest> batch(2);
+    batch[0].topic = "t1", batch[1].topic = "t9";
+    std::size_t local_failed = 99, redis_failed = 99;
+    auto local = alone.publish_batch(batch, &local_failed), via_redis = bridge.publish_batch(batch, &redis_failed);
+    EXPECT_EQ(via_redis.at(0).status.message(), local.at(0).status.message());
+    EXPECT_EQ(redis_failed, local_failed);
+    EXPECT_EQ(redis_failed, 1u);
+
+    EXPECT_EQ(bridge.stats().published, 3u);  // the refused ones never reached Redis
+    PublishRequest last;
+    last.topic = "t1";
+    last.data = "after";
+    ASSERT_TRUE(bridge.publish(last).status.is_ok());
+    ASSERT_TRUE(wait_until([&] { return bridge.stats().received == 4; }));
+    EXPECT_EQ(bridge.stats().dropped, 0u);
+    EXPECT_EQ(hub.stats().published, 4u);
+}
+
+TEST(RedisBridge, SubscribersCountsThisInstancesSubscribersAndInstancesTheRedisReceivers) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    Hub hub1(HubLimits{}, quiet_log()), hub2(HubLimits{}, quiet_log());
+    RedisBridge b1(hub1, options_for(redis), quiet_log()), b2(hub2, options_for(redis), quiet_log());
+    ASSERT_TRUE(b1.start().is_ok());
+    ASSERT_TRUE(b2.start().is_ok());
+    SubscribeResult here = b1.subscribe({"t"}, ""), there1 = b2.subscribe({"t"}, ""), there2 = b2.subscribe({"t"}, "");
+    PublishRequest r;
+    r.topic = "t";
+    r.data = "x";
+    PublishResult res = b1.publish(r);
+    ASSERT_TRUE(res.status.is_ok()) << res.status.message();
+    EXPECT_EQ(res.subscribers, 1u);  // as an in-process hub would say: this instance's
+    EXPECT_EQ(res.instances, 2u);
+    Hub alone(HubLimits{}, quiet_log());
+    EXPECT_FALSE(alone.publish(r).instances);  // no Redis, no receivers to count
+    b1.cancel(here.ticket);
+    b2.cancel(there1.ticket);
+    b2.cancel(there2.ticket);
+}
+
+// Another instance's limits cannot be checked by the one a publisher uses: what it refuses on
+// delivery is lost for its subscribers, and counted, never silently.
+TEST(RedisBridge, AnEventAnotherInstanceRefusesOnDeliveryIsCounted) {
+    REQUIRE_REDIS();
+    RedisServer redis;
+    HubLimits small;
+    small.max_topics = 1;
+    Hub roomy(HubLimits{}, quiet_log()), tight(small, quiet_log());
+    RedisBridge b1(roomy, options_for(redis), quiet_log()), b2(tight, options_for(redis), quiet_log());
+    ASSERT_TRUE(b1.start().is_ok());
+    ASSERT_TRUE(b2.start().is_ok());
+    for (const char *t : {"a", "b", "c"}) {
+        PublishRequest r;
+        r.topic = t;
+        r.data = "x";
+        ASSERT_TRUE(b1.publish(r).status.is_ok()) << t;
+    }
+    ASSERT_TRUE(wait_until([&] { return b2.stats().received + b2.stats().dropped == 3; }));
+    EXPECT_EQ(b2.stats().received, 1u);
+    EXPECT_EQ(b2.stats().refused, 2u);
+    EXPECT_EQ(b2.stats().dropped, 2u);
+    bool listed = false;
+    for (const Metric &m : b2.metrics())
+        if (std::string_view(m.name) == "ssed_redis_refused_total") listed = m.value == 2;
+    EXPECT_TRUE(listed);
+    EXPECT_EQ(b1.stats().refused, 0u);
 }
 
 TEST(RedisBridge, BatchIsAllOrNone) {
@@ -431,7 +521,8 @@ TEST(RedisBridgeStreams, PublishStoresEachEventInTheTopicsStreamWithTheStreamIdA
     ASSERT_EQ(res.size(), 3u);
     for (int i = 0; i < 3; ++i) {
         ASSERT_TRUE(parse_stream_id(res[i].id)) << res[i].id;
-        EXPECT_EQ(res[i].subscribers, 1u);
+        EXPECT_EQ(res[i].instances, 1u);   // the one bridge
+        EXPECT_EQ(res[i].subscribers, 0u);  // and no subscriber of its own
         if (i > 0) {
             EXPECT_EQ(compare_stream_ids(res[i - 1].id, res[i].id), -1);
         }
@@ -700,12 +791,12 @@ TEST(RedisBridge, AKeyPublishedOnceIsADuplicateOnEveryInstanceAndAfterARestart) 
     PublishResult first = b1->publish(keyed("k", "order-17", "once"));
     ASSERT_TRUE(first.status.is_ok()) << first.status.message();
     EXPECT_FALSE(first.duplicate);
-    EXPECT_EQ(first.subscribers, 2u);
+    EXPECT_EQ(first.instances, 2u);
     PublishResult other = b2.publish(keyed("k", "order-17", "once"));
     ASSERT_TRUE(other.status.is_ok()) << other.status.message();
     EXPECT_TRUE(other.duplicate);
     EXPECT_EQ(other.id, first.id);
-    EXPECT_EQ(other.subscribers, 0u);
+    EXPECT_EQ(other.instances, std::nullopt);  // it reached no one this time
     // This instance restarts; Redis lives on and still knows the key.
     b1.reset();
     b1 = std::make_unique<RedisBridge>(hub1, options_for(redis), quiet_log());

@@ -34,10 +34,13 @@ TEST(SsedOptions, DefaultsAreTheLibrarysOwn) {
     EXPECT_EQ(o.limits.max_subscribers, hub.max_subscribers);
     EXPECT_EQ(o.limits.max_backlog_bytes, hub.max_backlog_bytes);
     EXPECT_EQ(o.limits.heartbeat, hub.heartbeat);
+    EXPECT_EQ(o.limits.peer_timeout, hub.peer_timeout);
+    EXPECT_EQ(hub.peer_timeout, std::chrono::seconds(60));  // the documented default
     EXPECT_EQ(o.api.max_body, api.max_body);
     EXPECT_EQ(o.api.max_batch_body, api.max_batch_body);
     EXPECT_EQ(o.api.retry_ms, api.retry_ms);
     EXPECT_TRUE(o.api.cors_origins.empty());
+    EXPECT_TRUE(o.api.allowed_hosts.empty());  // any Host
     EXPECT_TRUE(o.api.publish_token.empty() && o.api.subscribe_token.empty());
     EXPECT_EQ(o.verbose, 0);
     EXPECT_TRUE(o.redis.empty());
@@ -48,16 +51,18 @@ TEST(SsedOptions, DefaultsAreTheLibrarysOwn) {
 }
 
 TEST(SsedOptions, EveryOptionLandsInTheStruct) {
-    auto p = parse({"-l", "[::1]:0", "--threads", "4", "--cors-origin", "http://a,http://b", "--redis",
+    auto p = parse({"-l", "[::1]:0", "--threads", "4", "--cors-origin", "http://a,http://b", "--allowed-host",
+                    "localhost,[::1]", "--allowed-host", "hub.example", "--redis",
                     "redis://127.0.0.1:6379/2", "--redis-prefix", "x:", "--redis-mode", "streams", "--publish-token",
                     "pt", "--subscribe-token", "st", "--history", "7", "--max-topics", "8", "--max-subscribers", "9",
                     "--max-backlog", "64k", "--max-body", "2M", "--max-batch-body", "3M", "--heartbeat", "2.5",
-                    "--retry", "500", "--drain-timeout", "1.5", "-v", "-d"});
+                    "--peer-timeout", "4.5", "--retry", "500", "--drain-timeout", "1.5", "-v", "-d"});
     ASSERT_FALSE(p.exit) << p.err;
     const SsedOptions &o = p.opts;
     EXPECT_EQ(o.listen, "[::1]:0");
     EXPECT_EQ(o.threads, 4u);
     EXPECT_EQ(o.api.cors_origins, (std::vector<std::string>{"http://a", "http://b"}));
+    EXPECT_EQ(o.api.allowed_hosts, (std::vector<std::string>{"localhost", "[::1]", "hub.example"}));
     EXPECT_EQ(o.redis, "redis://127.0.0.1:6379/2");
     EXPECT_EQ(o.redis_prefix, "x:");
     EXPECT_EQ(o.redis_mode, RedisMode::streams);
@@ -70,6 +75,7 @@ TEST(SsedOptions, EveryOptionLandsInTheStruct) {
     EXPECT_EQ(o.api.max_body, 2u << 20);
     EXPECT_EQ(o.api.max_batch_body, 3u << 20);
     EXPECT_EQ(o.limits.heartbeat, std::chrono::milliseconds(2500));
+    EXPECT_EQ(o.limits.peer_timeout, std::chrono::milliseconds(4500));
     EXPECT_EQ(o.api.retry_ms, 500u);
     EXPECT_DOUBLE_EQ(o.drain_timeout, 1.5);
     EXPECT_EQ(o.verbose, 1);
@@ -93,10 +99,11 @@ TEST(SsedOptions, QuietKeepsErrorsOnly) {
 
 TEST(SsedOptions, EnvironmentVariablesSetOptionsAndTheCommandLineWins) {
     ScopedEnv listen("SSED_LISTEN", "127.0.0.1:0"), history("SSED_HISTORY", "5"), mode("SSED_REDIS_MODE", "streams"),
-        redis("SSED_REDIS", "redis://127.0.0.1:1");
+        redis("SSED_REDIS", "redis://127.0.0.1:1"), peer("SSED_PEER_TIMEOUT", "7");
     auto p = parse({"--history", "6"});
     ASSERT_FALSE(p.exit) << p.err;
     EXPECT_EQ(p.opts.listen, "127.0.0.1:0");
+    EXPECT_EQ(p.opts.limits.peer_timeout, std::chrono::seconds(7));
     EXPECT_EQ(p.opts.limits.history, 6u);
     EXPECT_EQ(p.opts.redis_mode, RedisMode::streams);
 }
@@ -125,12 +132,17 @@ TEST(SsedOptions, UsageErrorsExit64WithOneLine) {
         {"--history", "lots"},
         {"--max-body", "big"},
         {"--heartbeat", "-1"},
+        {"--peer-timeout", "-1"},
+        {"--peer-timeout", "soon"},
+        {"--peer-timeout", "100000"},
         {"--drain-timeout", "7200"},
         {"-q", "-v"},
         {"--redis-mode", "nope"},
         {"--redis-mode", "1"},                   // names only, not the enum's numbers
         {"--redis-mode", "streams"},             // needs --redis
         {"--redis", "http://127.0.0.1:6379"},    // not a Redis URL
+        {"--allowed-host", "localhost:8080"},    // a host, not a host and port
+        {"--allowed-host", "a,b c"},
     };
     for (const auto &args : bad) {
         auto p = parse(args);

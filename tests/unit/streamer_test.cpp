@@ -7,12 +7,14 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "socket_reader.hpp"
 
@@ -62,7 +64,8 @@ TEST(Streamer, WritesEachFrameVerbatimAndInOrder) {
     ASSERT_TRUE(read_until(sp.client, r, [&](const Received &x) { return x.raw.size() >= expected.size(); }));
     EXPECT_EQ(r.raw, expected);
     EXPECT_FALSE(r.framing_error);
-    EXPECT_EQ(st.delivered(), 100u);
+    // Counted once written: the reader may see the bytes a moment before the count moves.
+    EXPECT_TRUE(wait_for([&] { return st.delivered() == 100u; })) << st.delivered();
 }
 
 TEST(Streamer, QueuesFramesForAJoinedTicketUntilItsSocketArrives) {
@@ -163,6 +166,7 @@ TEST(Streamer, SendsHeartbeatsToIdleSubscribers) {
 TEST(Streamer, DropsASlowConsumerAndKeepsServingTheOthers) {
     StreamerLimits l = quiet_limits();
     l.max_backlog_bytes = 64 * 1024;
+    l.drop_grace = 60s;  // the slow one reads only at the end
     TopicSlot topic;
     Streamer st(l, Logger("test"));
     SocketPair slow, fast;
@@ -181,13 +185,114 @@ TEST(Streamer, DropsASlowConsumerAndKeepsServingTheOthers) {
     ASSERT_TRUE(read_until(fast.client, r, has_ids(total), 20s));
     EXPECT_EQ(r.ids().size(), total);
     EXPECT_EQ(r.ids().back(), "id-" + std::to_string(total));
-    EXPECT_TRUE(wait_for([&] { return st.slow_consumers_dropped() == 1 && st.subscribers() == 1; }));
-    // The slow one finds its connection closed once it reads what was buffered.
+    // Dropped: out of its topic at once, its connection open only until the notice is out.
+    EXPECT_TRUE(wait_for([&] { return st.slow_consumers_dropped() == 1 && topic.subscribers == 1; }));
+    // The slow one reads what was buffered, then why, then the end; then the socket closes.
     Received s;
     read_until(slow.client, s, [](const Received &) { return false; }, 10s);
     EXPECT_TRUE(s.eof);
-    EXPECT_FALSE(s.last_chunk);  // cut, not ended: a client must reconnect
+    EXPECT_FALSE(s.framing_error);
+    EXPECT_TRUE(s.last_chunk);
+    ASSERT_FALSE(s.blocks().empty());
+    EXPECT_EQ(s.blocks().back(), ": slow consumer, resume with Last-Event-ID");
     EXPECT_LT(s.ids().size(), total);
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 1; }));
+    EXPECT_EQ(st.slow_consumers_dropped(), 1u);
+}
+
+namespace {
+
+// Posts frames of `payload` to `topic` until the streamer drops a subscriber as slow (none of
+// them read); returns how many were posted.
+std::uint64_t post_until_dropped(Streamer &st, TopicSlot &topic, const std::string &payload) {
+    std::uint64_t posted = 0;
+    while (st.slow_consumers_dropped() == 0 && posted < 20000) {
+        for (int i = 0; i < 16; ++i) st.post_frame(topic, event_frame(++posted, payload));
+        wait_for([&] { return st.inbox_size() == 0; });
+    }
+    return posted;
+}
+
+constexpr std::string_view kSlowNotice = ": slow consumer, resume with Last-Event-ID";
+
+}  // namespace
+
+// The notice was promised and never came (the old drop closed at once, its socket full). Now
+// what is not yet begun is forgotten, the frame begun is finished, and the notice and the last
+// chunk wait for the peer: one that reads again sees whole events, why, a clean end, EOF.
+TEST(Streamer, ASlowConsumerThatReadsAgainSeesWholeEventsThenTheNoticeThenTheEnd) {
+    StreamerLimits l = quiet_limits();
+    l.max_backlog_bytes = 64 * 1024;
+    l.drop_grace = 60s;  // this test reads when it likes
+    TopicSlot topic;
+    Streamer st(l, Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    std::uint64_t posted = post_until_dropped(st, topic, std::string(4000, 'p'));
+    ASSERT_EQ(st.slow_consumers_dropped(), 1u);
+    EXPECT_EQ(topic.subscribers, 0u);  // out of its topics: later events are not for it
+    EXPECT_EQ(st.subscribers(), 1u);   // its connection is still there, for the notice
+    st.post_frame(topic, event_frame(posted + 1));
+
+    Received r;
+    read_until(sp.client, r, [](const Received &) { return false; }, 10s);
+    EXPECT_TRUE(r.eof);
+    EXPECT_FALSE(r.framing_error) << "cut inside a chunk";
+    EXPECT_TRUE(r.last_chunk);
+    auto blocks = r.blocks();
+    ASSERT_FALSE(blocks.empty());
+    EXPECT_EQ(blocks.back(), kSlowNotice);
+    EXPECT_EQ(r.count_blocks(kSlowNotice), 1u);
+    auto ids = r.ids();
+    ASSERT_FALSE(ids.empty());
+    EXPECT_LT(ids.size(), posted);
+    for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], "id-" + std::to_string(i + 1));  // a prefix, whole
+    // Delivered: the events whose bytes were all written, which are exactly those read.
+    EXPECT_EQ(st.delivered(), ids.size());
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 0; }));
+    EXPECT_EQ(st.slow_consumers_dropped(), 1u);  // counted once
+}
+
+// Best effort: a peer that never reads again cannot be told; it is closed after the grace,
+// and what it had not taken is not counted as delivered.
+TEST(Streamer, ASlowConsumerThatNeverReadsAgainIsClosedAfterTheGrace) {
+    StreamerLimits l = quiet_limits();
+    l.max_backlog_bytes = 64 * 1024;
+    l.drop_grace = 50ms;
+    l.adopt_timeout = 20ms;  // a 10 ms tick
+    TopicSlot topic;
+    Streamer st(l, Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    std::uint64_t posted = post_until_dropped(st, topic, std::string(4000, 'p'));
+    ASSERT_EQ(st.slow_consumers_dropped(), 1u);
+    EXPECT_TRUE(wait_for([&] { return st.subscribers() == 0; }, 5s)) << "still open after the grace";
+    Received r;
+    read_until(sp.client, r, [](const Received &) { return false; }, 10s);
+    EXPECT_TRUE(r.eof);
+    EXPECT_LT(r.ids().size(), posted);
+    EXPECT_EQ(st.delivered(), r.ids().size());
+    EXPECT_EQ(st.slow_consumers_dropped(), 1u);
+}
+
+TEST(Streamer, DeliveredCountsEventsWrittenNotEventsQueued) {
+    StreamerLimits l = quiet_limits();
+    l.max_backlog_bytes = 256u << 20;  // never dropped here
+    TopicSlot topic;
+    Streamer st(l, Logger("test"));
+    SocketPair sp;
+    st.post_join(1, {&topic});
+    st.post_activate(1, sp.server);
+    const std::size_t total = 100;  // 6.4 MB: far more than a socket buffer holds
+    for (std::uint64_t s = 1; s <= total; ++s) st.post_frame(topic, event_frame(s, std::string(64 * 1024, 'd')));
+    ASSERT_TRUE(wait_for([&] { return st.inbox_size() == 0; }));
+    std::this_thread::sleep_for(50ms);
+    EXPECT_LT(st.delivered(), total) << "queued frames were counted as delivered";
+    Received r;
+    ASSERT_TRUE(read_until(sp.client, r, has_ids(total), 20s));
+    EXPECT_TRUE(wait_for([&] { return st.delivered() == total; })) << st.delivered();
 }
 
 TEST(Streamer, DropsATicketNeverAdopted) {
@@ -236,23 +341,39 @@ TEST(Streamer, ASocketAdoptedAfterADrainIsEndedAtOnce) {
     EXPECT_EQ(r.count_blocks("retry: 100"), 1u);
 }
 
-TEST(Streamer, TurnsOffNagleOnTcpSockets) {
-    // A loopback TCP connection; the accepted end goes to the streamer.
+namespace {
+
+// A loopback TCP connection: {accepted end, client end}, or {-1, -1}.
+std::pair<int, int> tcp_pair() {
     int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(listener, 0);
+    if (listener < 0) return {-1, -1};
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(listener, 1), 0);
-    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len), 0);
-    int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
-    int server = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    int client = -1, server = -1;
+    if (::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 && ::listen(listener, 1) == 0 &&
+        ::getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len) == 0) {
+        client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (client >= 0 && ::connect(client, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0)
+            server = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    }
     ::close(listener);
-    ASSERT_GE(server, 0);
+    if (server < 0 && client >= 0) ::close(client);
+    return server < 0 ? std::pair{-1, -1} : std::pair{server, client};
+}
 
+int int_option(int fd, int level, int name) {
+    int v = -1;
+    socklen_t len = sizeof v;
+    return ::getsockopt(fd, level, name, &v, &len) == 0 ? v : -1;
+}
+
+}  // namespace
+
+TEST(Streamer, TurnsOffNagleOnTcpSockets) {
+    auto [server, client] = tcp_pair();
+    ASSERT_GE(server, 0);
     TopicSlot topic;
     Streamer st(quiet_limits(), Logger("test"));
     st.post_join(1, {&topic});
@@ -260,30 +381,55 @@ TEST(Streamer, TurnsOffNagleOnTcpSockets) {
     st.post_frame(topic, event_frame(1));
     Received r;
     EXPECT_TRUE(read_until(client, r, has_ids(1)));
-    int nodelay = 0;
-    socklen_t optlen = sizeof nodelay;
     // The streamer still owns `server` (the subscriber is live), so the number is valid.
-    ASSERT_EQ(::getsockopt(server, IPPROTO_TCP, TCP_NODELAY, &nodelay, &optlen), 0);
-    EXPECT_NE(nodelay, 0);
-    // A peer that vanished without a FIN is given up on within a bounded time.
-    unsigned user_timeout = 0;
-    optlen = sizeof user_timeout;
-    ASSERT_EQ(::getsockopt(server, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, &optlen), 0);
-    EXPECT_GT(user_timeout, 0u);
+    EXPECT_NE(int_option(server, IPPROTO_TCP, TCP_NODELAY), 0);
     ::close(client);
 }
 
-// Combining: publishers on several threads post frames, most through a Combine (so whichever
-// thread finds the streamer idle fans them out) and some plainly (the streaming thread does),
-// under one lock that assigns seqs and orders joins, as the hub does. Meanwhile subscribers
-// join, are adopted, read a while and leave (cancelled, peer closed, or cancelled before
-// adoption). Each subscriber receives exactly the frames posted after its join, in order and
-// byte for byte: those still there at the end all of them, those that left a prefix.
-TEST(Streamer, CombiningPublishersKeepEverySubscribersFramesCompleteAndInOrder) {
+// --peer-timeout: a peer gone without a FIN is given up on once nothing is acknowledged for
+// that long (TCP_USER_TIMEOUT), and an idle stream is probed from half of it on (keep-alive)
+// so that it has something to acknowledge; 0 leaves the kernel's defaults.
+TEST(Streamer, GivesEachTcpSubscriberThePeerTimeout) {
+    struct Case {
+        std::chrono::milliseconds timeout;
+        int user_timeout_ms, keepalive, idle_s, interval_s;
+    };
+    for (Case c : {Case{60s, 60000, 1, 30, 10}, Case{4500ms, 4500, 1, 3, 1}, Case{0ms, 0, 0, -1, -1}}) {
+        auto [server, client] = tcp_pair();
+        ASSERT_GE(server, 0);
+        StreamerLimits l = quiet_limits();
+        l.peer_timeout = c.timeout;
+        TopicSlot topic;
+        Streamer st(l, Logger("test"));
+        st.post_join(1, {&topic});
+        st.post_activate(1, server);
+        st.post_frame(topic, event_frame(1));
+        Received r;
+        EXPECT_TRUE(read_until(client, r, has_ids(1)));
+        const auto ms = c.timeout.count();
+        EXPECT_EQ(int_option(server, IPPROTO_TCP, TCP_USER_TIMEOUT), c.user_timeout_ms) << ms;
+        EXPECT_EQ(int_option(server, SOL_SOCKET, SO_KEEPALIVE), c.keepalive) << ms;
+        if (c.keepalive) {
+            EXPECT_EQ(int_option(server, IPPROTO_TCP, TCP_KEEPIDLE), c.idle_s) << ms;
+            EXPECT_EQ(int_option(server, IPPROTO_TCP, TCP_KEEPINTVL), c.interval_s) << ms;
+        }
+        ::close(client);
+    }
+}
+
+// A loop of the test's own drives the streamer, as a FrontDoor loop does, and publishes too:
+// its posts are owed to its own turn, no eventfd. Publishers on other threads post frames,
+// most signalled after the lock and some plainly, under one lock that assigns seqs and orders
+// joins, as the hub does. Meanwhile subscribers join, are adopted, read a while and leave
+// (cancelled, peer closed, or cancelled before adoption). At the end the loop detaches and
+// the streamer goes on alone. Each subscriber receives exactly the frames posted after its
+// join, in order and byte for byte: those still there at the end all of them, those that
+// left a prefix.
+TEST(Streamer, PublishersOnTheLoopAndOffItKeepEverySubscribersFramesCompleteAndInOrder) {
     TopicSlot topic;
     StreamerLimits l = quiet_limits();
     l.max_backlog_bytes = 256u << 20;  // stayers read only at the end
-    Streamer st(l, Logger("test"));
+    Streamer st(l, Logger("test"), Streamer::Driven{});
 
     std::mutex order;                   // the hub's lock
     std::vector<FramePtr> posted{{}};   // by seq, from 1; guarded by `order`
@@ -315,15 +461,33 @@ TEST(Streamer, CombiningPublishersKeepEverySubscribersFramesCompleteAndInOrder) 
                 posted.push_back(event_frame(posted.size()));
                 st.post_frame(topic, posted.back());
             } else {
-                Streamer::Combine combine(st);  // ends after the lock, as in the hub
-                std::lock_guard lock(order);
-                posted.push_back(event_frame(posted.size()));
-                st.post_frame(topic, posted.back(), combine);
+                bool owed;  // signalled after the lock, as in the hub
+                {
+                    std::lock_guard lock(order);
+                    posted.push_back(event_frame(posted.size()));
+                    owed = st.post_frame_unsignalled(topic, posted.back());
+                }
+                if (owed) st.signal();
             }
         }
     };
     std::vector<std::thread> publishers;
-    for (int p = 0; p < 4; ++p) publishers.emplace_back(publish, p);
+    for (int p = 0; p < 3; ++p) publishers.emplace_back(publish, p);
+    std::atomic<bool> loop_stop{false};
+    std::thread loop([&] {
+        st.attach();
+        for (int i = 0; !loop_stop; ++i) {
+            pollfd p{st.poll_fd(), POLLIN, 0};
+            bool ready = ::poll(&p, 1, 1) > 0;
+            if (i % 2 == 0 && !churn_done) {
+                std::lock_guard lock(order);
+                posted.push_back(event_frame(posted.size()));
+                st.post_frame(topic, posted.back());  // owed to the turn below
+            }
+            st.turn(ready);
+        }
+        st.detach();
+    });
 
     int read_some = 0;
     for (std::uint64_t ticket = 1; ticket <= 30; ++ticket) {
@@ -359,6 +523,8 @@ TEST(Streamer, CombiningPublishersKeepEverySubscribersFramesCompleteAndInOrder) 
     }
     churn_done = true;
     for (auto &t : publishers) t.join();
+    loop_stop = true;
+    loop.join();
     EXPECT_EQ(read_some, 20);
 
     std::string want = bytes_from(1);

@@ -1,7 +1,7 @@
 // A note on the HTTP API's options.
 //
 // ApiOptions is a plain value: what ssed's HTTP API (ssed/http_api.hpp, internal) is installed
-// with, bodies, the first `retry:`, CORS, tokens and the access log. It is public, and only it,
+// with, bodies, the first `retry:`, CORS, allowed Host names, tokens and the access log. It is public, and only it,
 // so that ssed's options (ssed.hpp) can embed it and every default lives here once; the routes
 // and the server stay internal. No behaviour, no ownership; copy it freely.
 #pragma once
@@ -22,6 +22,9 @@ struct ApiOptions {
     std::size_t max_subscribe_topics = 64;  // topics one subscription may name (400 past it)
     std::uint64_t retry_ms = 3000;          // first `retry:` sent to every subscriber
     std::vector<std::string> cors_origins;  // exact origins, or "*" for any
+    // Host names (or IP literals, IPv6 in brackets or not) that requests may name in their
+    // Host header, without a port; anything else gets 421. Empty = any Host (no check).
+    std::vector<std::string> allowed_hosts;
     std::string publish_token;              // "" = publishing needs no token
     std::string subscribe_token;            // "" = subscribing needs no token
     bool access_log = false;                // one info line per request

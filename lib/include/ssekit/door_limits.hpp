@@ -26,8 +26,8 @@ struct DoorLimits {
     std::size_t workers = 0;   // threads for requests that may block (Redis); 0: on the loop
     std::size_t queue = 1024;  // requests waiting for a worker; past it 503 with Retry-After
     bool reuse_port = false;   // SO_REUSEPORT on the listening socket
-    // Event loops sharing the listening socket; each owns the connections it accepts (and
-    // max_connections, workers and queue apply to each). Streams all go to the one streamer.
+    // Event loops sharing the listening socket; each owns the connections it accepts, streams
+    // included (max_connections and queue apply to each; workers are split over them).
     std::size_t loops = 1;
 };
 

@@ -21,8 +21,15 @@ struct HubLimits {
     std::size_t max_subscribers = 100000;           // subscriber connections at once
     std::size_t max_backlog_bytes = 1 << 20;        // unsent bytes before a subscriber is dropped
     std::chrono::milliseconds heartbeat{15000};     // comment heartbeat interval (0 = off)
+    // A subscriber's peer that acknowledges nothing for this long is closed (TCP_USER_TIMEOUT,
+    // plus keep-alive probes so an idle stream is asked too); 0 = the kernel's own limit.
+    std::chrono::milliseconds peer_timeout{60000};
     std::chrono::milliseconds adopt_timeout{10000}; // a ticket neither adopted nor cancelled is dropped
-    // Frames published but not yet fanned out by the streaming thread; past this, publish
+    // ssed --redis: a topic admitted for a publish (Hub::admit) is kept from reclaiming this
+    // long while its event travels through Redis (milliseconds, normally; the bridge's
+    // publish timeout is 5 s), so the room it was given cannot go to another topic meanwhile.
+    std::chrono::milliseconds admit_hold{10000};
+    // Frames published but not yet fanned out by a loop's streamer; past this, publish
     // returns unavailable (ssed answers 503, sse-pub backs off and retries) rather than let
     // memory grow without bound while the streamer is behind. 64 Ki frames is well over a
     // second of fan-out at any subscriber count, and the bench measured 280 MB of RSS with

@@ -3,8 +3,8 @@
 // SsedOptions is everything ssed(1) can be told, from the command line or from SSED_*
 // environment variables (the command line wins; parse_args in cli.hpp tells a bad variable,
 // exit 78, from a bad flag, 64). run_ssed() wires the pieces together: a Hub
-// (topics, history, the streaming thread) behind a HttpServer (cpp-httplib with the socket
-// hand-off) carrying the HTTP API, then serves until `stop` is set and drains: it stops
+// (topics, history, one streamer per event loop) behind a HttpServer (the loops, cpp-httplib
+// as parser and router) carrying the HTTP API, then serves until `stop` is set and drains: it stops
 // accepting, sends every subscriber a jittered `retry:` and the final chunk, and returns.
 //
 // Once listening, run_ssed prints the URL (e.g. "http://127.0.0.1:43121") alone on a line on

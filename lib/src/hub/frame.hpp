@@ -1,7 +1,7 @@
 // A note on frames.
 //
 // A Frame is one event encoded once, for every subscriber: the event-stream block already
-// wrapped in its HTTP/1.1 chunk ("<hex len>\r\n<block>\r\n"), so the streaming thread writes
+// wrapped in its HTTP/1.1 chunk ("<hex len>\r\n<block>\r\n"), so the streamer writes
 // the bytes verbatim and many frames go out in one writev(2). Frames are immutable and shared
 // (FramePtr): the history ring and each subscriber's queue hold references, never copies.
 // Control frames (heartbeat, retry, notices, the final 0-chunk) use the same type with seq 0.

@@ -72,6 +72,7 @@ private:
     std::string buf_;
     std::size_t pos_ = 0;          // start of the unconsumed part of buf_
     std::uint64_t line_no_ = 0;
+    Status line_too_long(std::uint64_t line_number) const;
     std::uint64_t events_read_ = 0;
     const volatile std::sig_atomic_t *stop_;
     bool eof_ = false;

@@ -25,6 +25,10 @@ local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local seq = 0
 local last = redis.call('GET', KEYS[1])
+if not last then
+  -- A Redis that has no counter has no history before this id (stream_since_key).
+  redis.call('SET', KEYS[1] .. ':since', string.format('%.0f-0', ms), 'NX')
+end
 if last then
   local lms, ln = string.match(last, '^(%d+)-(%d+)$')
   if lms and tonumber(lms) >= ms then
@@ -68,6 +72,18 @@ std::string stream_counter_key(std::string_view prefix) {
     k.append("#lastid");
     return k;
 }
+
+std::string stream_since_key(std::string_view prefix) {
+    std::string k = stream_counter_key(prefix);
+    k.append(":since");  // the publish script derives it the same way from KEYS[1]
+    return k;
+}
+
+const std::string_view kStreamSinceScript = R"(local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[1], string.format('%.0f-0', ms), 'NX')
+return redis.call('GET', KEYS[1])
+)";
 
 const std::map<std::string, RedisMode> &redis_mode_names() {
     static const std::map<std::string, RedisMode> names = {{"pubsub", RedisMode::pubsub},

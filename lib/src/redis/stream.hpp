@@ -53,6 +53,15 @@ const std::string &stream_publish_script();
 // `<prefix>#lastid`: the last id the script gave (see the note).
 std::string stream_counter_key(std::string_view prefix);
 
+// `<prefix>#lastid:since`: the first id of the history this Redis holds. Set (if missing) by
+// the publish script when the counter is missing and by kStreamSinceScript, with Redis' TIME,
+// so a Redis that lost its memory (restarted without persistence) gets a later one: a resume
+// from an id before it may have missed events, even if no stream shows a trim.
+std::string stream_since_key(std::string_view prefix);
+
+// KEYS[1]: stream_since_key. Sets it to "<now ms>-0" if missing; returns its value.
+extern const std::string_view kStreamSinceScript;
+
 // invalid_argument when `req` carries an id (in streams mode Redis assigns ids).
 Status check_stream_request(const PublishRequest &req);
 

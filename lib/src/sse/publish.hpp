@@ -65,10 +65,15 @@ struct PublishResult {
     Status status;             // invalid_argument (check_publish), unavailable (limits, Redis down)
     std::string id;            // the id the event carries
     std::uint64_t seq = 0;     // the hub's sequence number; 0 when published into Redis
-    std::size_t subscribers = 0;  // subscribers of the topic when it was published
+    // Subscribers of the topic on this ssed instance when it was published, whichever the bus
+    // (with Redis, those of other instances are not counted: see `instances`).
+    std::size_t subscribers = 0;
+    // Published into Redis: the Redis clients that received it (PUBLISH's answer), normally
+    // the ssed instances sharing that Redis, this one included. None for the in-process hub.
+    std::optional<std::size_t> instances = std::nullopt;
     // Status ok, but the event was not published again: its key is remembered for the topic
-    // (`id` and `seq` are then the original event's), or (the hub in streams mode) its stream
-    // id is no newer than the topic's newest (seq 0).
+    // (`id` and `seq` are then the original event's; subscribers 0, instances none), or (the
+    // hub in streams mode) its stream id is no newer than the topic's newest (seq 0).
     bool duplicate = false;
     // With status unavailable: when trying again may succeed (0 = no hint). ssed answers it as
     // Retry-After; the hub sets it when delivery is behind (backpressure).

@@ -34,6 +34,7 @@ using Clock = std::chrono::steady_clock;
 // epoll tags below the first connection id.
 constexpr std::uint64_t kListenTag = 1;
 constexpr std::uint64_t kWakeTag = 2;
+constexpr std::uint64_t kStreamsTag = 3;
 constexpr std::uint64_t kFirstConnId = 16;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
@@ -97,6 +98,12 @@ struct Conn {
     RequestFramer framer;
     Phase phase = Phase::reading;
     bool closed = false;
+    // The socket may hold bytes not read yet. Cleared by a recv() that returned less than it
+    // asked for (the socket was empty then; edge triggering reports anything that comes
+    // later), set again by each epoll event: saves the recv() that would return EAGAIN after
+    // every request. Kept set once the peer half-closed, so its EOF is read.
+    bool may_read = true;
+    bool peer_shut = false;  // EPOLLRDHUP seen
     bool head_checked = false;
     bool close_after = false;            // close (lingering) once the answer is out
     std::optional<std::uint64_t> takeover;
@@ -120,6 +127,7 @@ const char *reason_phrase(int status) {
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
     case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
     case 505: return "HTTP Version Not Supported";
     case 503: return "Service Unavailable";
@@ -128,13 +136,14 @@ const char *reason_phrase(int status) {
 }
 
 struct FrontDoor::Impl {
-    Impl(FrontDoor &o, DoorHandler &h, AdoptFn a, DoorLimits l, Logger lg)
-        : owner(o), handler(h), adopt(std::move(a)), limits(l), log(std::move(lg)),
+    Impl(FrontDoor &o, DoorHandler &h, AdoptFn a, DoorLimits l, Logger lg, Streamer *s)
+        : owner(o), handler(h), adopt(std::move(a)), limits(l), log(std::move(lg)), streams(s),
           framer_limits{l.max_head, l.max_headers, 1 << 20},
           epoll(::epoll_create1(EPOLL_CLOEXEC)),
           wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
         if (!epoll.valid() || !wake.valid()) throw std::system_error(errno, std::generic_category(), "front door");
         add(wake.get(), kWakeTag, EPOLLIN);
+        if (streams) add(streams->poll_fd(), kStreamsTag, EPOLLIN);  // level-triggered: see turn()
         for (std::size_t i = 0; i < limits.workers; ++i) workers.emplace_back([this] { work(); });
     }
     ~Impl() {
@@ -202,6 +211,7 @@ struct FrontDoor::Impl {
     AdoptFn adopt;
     DoorLimits limits;
     Logger log;
+    Streamer *streams;  // driven by this loop; may be null
     FramerLimits framer_limits;
     UniqueFd epoll;
     UniqueFd wake;
@@ -238,6 +248,12 @@ struct FrontDoor::Impl {
 void FrontDoor::Impl::run() {
     std::array<epoll_event, 256> events;
     auto next_tick = Clock::now() + kTick;
+    // Subscriptions handled here join this loop's streamer, which this thread drives.
+    std::optional<Streamer::Home> home;
+    if (streams) {
+        streams->attach();
+        home.emplace(*streams);
+    }
     for (;;) {
         if (stopping) {
             bool busy = in_flight > 0;
@@ -245,16 +261,23 @@ void FrontDoor::Impl::run() {
                 if (c->phase == Conn::Phase::handling || c->phase == Conn::Phase::writing) busy = true;
             if (!busy || Clock::now() >= stop_deadline) break;
         }
-        int timeout = ready.empty() ? static_cast<int>(kTick.count()) : 0;
+        // No wait while connections or streams have work left from the last turn.
+        bool more = !ready.empty() || (streams && streams->writes_pending());
+        int timeout = more ? 0 : static_cast<int>(kTick.count());
         int n = ::epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()), timeout);
         if (n < 0 && errno != EINTR) {
             log.error(std::string("epoll_wait: ") + std::strerror(errno));
             break;
         }
+        bool streams_ready = false;
         for (int i = 0; i < n; ++i) {
             std::uint64_t tag = events[i].data.u64;
             if (tag == kListenTag) {
                 accept_all();
+                continue;
+            }
+            if (tag == kStreamsTag) {
+                streams_ready = true;  // handled after the requests, in the same turn
                 continue;
             }
             if (tag == kWakeTag) {
@@ -268,6 +291,8 @@ void FrontDoor::Impl::run() {
                 close(c);
                 continue;
             }
+            if (events[i].events & EPOLLRDHUP) c.peer_shut = true;
+            if (events[i].events & (EPOLLIN | EPOLLRDHUP)) c.may_read = true;
             progress(c);
         }
         std::vector<std::uint64_t> again;
@@ -282,11 +307,16 @@ void FrontDoor::Impl::run() {
         for (auto id : graveyard) conns.erase(id);
         graveyard.clear();
         open.store(conns.size(), std::memory_order_relaxed);
+        // The streams' share of this iteration: the frames its publishes queued for this
+        // loop's subscribers, the sockets it handed over, and whatever the streamer's own
+        // epoll set reported. Before the next wait, so nothing owed to this thread waits.
+        if (streams) streams->turn(streams_ready);
     }
     for (auto &[id, c] : conns)
         if (!c->closed) close(*c);
     conns.clear();
     open.store(0);
+    if (streams) streams->detach();  // its streams go on without this loop
 }
 
 void FrontDoor::Impl::set_accepting(bool on) {
@@ -325,8 +355,7 @@ void FrontDoor::Impl::accept_all() {
             accept_resume = now + std::chrono::milliseconds(100);
             return;
         }
-        int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        // TCP_NODELAY comes from the listening socket (see bind()): no setsockopt per accept.
         Peer peer;
         address_of(addr, peer.ip, peer.port);
         peer.local_ip = local_ip;
@@ -403,7 +432,7 @@ void FrontDoor::Impl::progress(Conn &c) {
                 consume(c, bytes);
                 break;
             }
-            if (!read_some(c)) return;
+            if (!c.may_read || !read_some(c)) return;
             break;
         case Conn::Phase::lingering: {
             ssize_t n = ::recv(c.fd.get(), buf.data(), buf.size(), 0);
@@ -421,11 +450,15 @@ void FrontDoor::Impl::progress(Conn &c) {
 bool FrontDoor::Impl::read_some(Conn &c) {
     ssize_t n = ::recv(c.fd.get(), buf.data(), buf.size(), 0);
     if (n > 0) {
+        if (static_cast<std::size_t>(n) < buf.size() && !c.peer_shut) c.may_read = false;
         consume(c, std::string_view(buf.data(), static_cast<std::size_t>(n)));
         return true;
     }
     if (n < 0 && errno == EINTR) return true;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        c.may_read = false;
+        return false;
+    }
     // EOF (or a reset): an idle connection ends quietly, a half-sent request is dropped.
     close(c);
     return false;
@@ -617,6 +650,8 @@ void FrontDoor::Impl::check_deadlines(Clock::time_point now) {
 }
 
 void FrontDoor::Impl::work() {
+    std::optional<Streamer::Home> home;  // subscriptions this worker handles stream on its loop
+    if (streams) home.emplace(*streams);
     for (;;) {
         Job job;
         {
@@ -637,8 +672,8 @@ void FrontDoor::Impl::work() {
 
 // ---------------------------------------------------------------------------------------------
 
-FrontDoor::FrontDoor(DoorHandler &handler, AdoptFn adopt, DoorLimits limits, Logger log)
-    : impl_(std::make_unique<Impl>(*this, handler, std::move(adopt), limits, std::move(log))) {}
+FrontDoor::FrontDoor(DoorHandler &handler, AdoptFn adopt, DoorLimits limits, Logger log, Streamer *streams)
+    : impl_(std::make_unique<Impl>(*this, handler, std::move(adopt), limits, std::move(log), streams)) {}
 
 FrontDoor::~FrontDoor() { stop(); }
 

@@ -1,14 +1,22 @@
 // A note on ssed's front door.
 //
-// FrontDoor is the event loop that owns every client socket of ssed until it becomes a
-// stream: one thread, epoll, non-blocking sockets, no thread ever waiting on a client. It
+// FrontDoor is an event loop of ssed, one thread that owns each client socket it accepts from
+// accept to close, streams included: epoll, non-blocking sockets, no thread ever waiting on a
+// client. It
 // listens (backlog from /proc/sys/net/core/somaxconn; SO_REUSEPORT on request, so several ssed
 // processes can share a port as nginx's `reuseport` does),
 // accepts as fast as connections come, reads each connection into a RequestFramer (bounded:
 // request_framer.hpp), and only when a request is complete hands it to the Handler, which
 // parses and routes it (cpp-httplib, http_server.hpp) and returns the bytes of the answer. The
 // loop writes them without blocking; a subscription's answer (headers and replay) is written
-// the same way, then the socket is given to the streaming thread (AdoptFn).
+// the same way, then the socket becomes a stream: AdoptFn gives it to the hub, which gives it
+// to the streamer this loop drives (the `streams` given at construction, streamer.hpp). The
+// loop drives that streamer on its own thread: the streamer's epoll set sits in the loop's
+// (nested, level-triggered), and the loop calls Streamer::turn() at the end of every
+// iteration and does not wait while the streamer has writes left, so frames the iteration's
+// publishes queued for this loop's subscribers are written before it waits again, with no
+// thread woken, a large fan-out in slices between requests. When run() returns the streamer is
+// detached (it goes on, on a thread of its own, until the hub closes its streams).
 //
 // Limits and deadlines (DoorLimits, each an ssed option; a client that breaks one is answered
 // if the protocol allows and closed, and is counted in stats()):
@@ -31,7 +39,9 @@
 // socket; their answers come back to the loop through an eventfd.
 //
 // Several loops may share one listening socket (share(), ssed --loops): each then owns the
-// connections it accepted, and the Handler is called from all of them.
+// connections it accepted and the streams they became, and the Handler is called from all of
+// them. The loop's thread and its workers hold a Streamer::Home for `streams`, so a
+// subscription they handle joins this loop's streamer.
 //
 // Thread safety: run() on one thread; stop() and stats() from any.
 #pragma once
@@ -45,6 +55,7 @@
 #include <optional>
 #include <string>
 
+#include "hub/streamer.hpp"
 #include "ssed/request_framer.hpp"
 #include "ssekit/door_limits.hpp"
 #include "ssekit/log.hpp"
@@ -99,7 +110,9 @@ public:
     // Receives a connected, non-blocking socket whose answer has been written; owns it from then.
     using AdoptFn = std::function<void(std::uint64_t ticket, int fd)>;
 
-    FrontDoor(DoorHandler &handler, AdoptFn adopt, DoorLimits limits, Logger log);
+    // `streams` (may be null: no streams on this loop) is a Driven streamer that this loop
+    // drives from run() on; it must outlive the FrontDoor.
+    FrontDoor(DoorHandler &handler, AdoptFn adopt, DoorLimits limits, Logger log, Streamer *streams = nullptr);
     ~FrontDoor();  // stop(), then closes what is left
     FrontDoor(const FrontDoor &) = delete;
     FrontDoor &operator=(const FrontDoor &) = delete;

@@ -119,7 +119,11 @@ bool is_ndjson(const Request &req) {
 class Api : public std::enable_shared_from_this<Api> {
 public:
     Api(Bus &bus, ApiOptions opts, Logger log)
-        : bus_(bus), opts_(std::move(opts)), log_(std::move(log)) {}
+        : bus_(bus), opts_(std::move(opts)), log_(std::move(log)) {
+        // A name that does not parse matches nothing; it must not empty the list (= any host).
+        for (const auto &h : opts_.allowed_hosts)
+            if (auto name = parse_host(h, false)) allowed_hosts_.push_back(std::move(*name));
+    }
 
     void install(HttpServer &server);
 
@@ -147,6 +151,11 @@ private:
     }
 
     bool check_head(const Request &req, Response &res, std::size_t &limit);
+    void log_access(const Request &req, const Response &res) const {
+        log_.info(req.remote_addr + " " + req.method + " " + redact_target(req.target) + " " +
+                  std::to_string(res.status));
+    }
+    std::optional<std::string> host_refusal(const Request &req) const;
     void add_cors(const Request &req, Response &res) const;
     void preflight(const Request &req, Response &res) const;
     void subscribe(const Request &req, Response &res, std::string_view path_topics);
@@ -160,6 +169,7 @@ private:
     Bus &bus_;
     ApiOptions opts_;
     Logger log_;
+    std::vector<std::string> allowed_hosts_;  // opts_.allowed_hosts as parse_host() gives them
 };
 
 void Api::install(HttpServer &server) {
@@ -194,7 +204,11 @@ void Api::install(HttpServer &server) {
     server.Options(R"(.*)", [self](const Request &req, Response &res) { self->preflight(req, res); });
 
     server.set_head_check([self](const Request &req, Response &res, std::size_t &limit) {
-        return self->check_head(req, res, limit);
+        if (self->check_head(req, res, limit)) return true;
+        // Answered before routing, so cpp-httplib's logger never sees it: a refused rebinding
+        // or forged publish must show in the access log all the same.
+        if (self->opts_.access_log) self->log_access(req, res);
+        return false;
     });
     server.set_post_routing_handler(
         [self](const Request &req, Response &res) { self->add_cors(req, res); });
@@ -221,10 +235,7 @@ void Api::install(HttpServer &server) {
         send_error(res, 500, "internal error");
     });
     if (opts_.access_log) {
-        server.set_logger([self](const Request &req, const Response &res) {
-            self->log_.info(req.remote_addr + " " + req.method + " " + redact_target(req.target) + " " +
-                            std::to_string(res.status));
-        });
+        server.set_logger([self](const Request &req, const Response &res) { self->log_access(req, res); });
     }
 }
 
@@ -234,6 +245,12 @@ void Api::install(HttpServer &server) {
 // Content-Length over the limit itself (413), and closes the connection after a refusal.
 bool Api::check_head(const Request &req, Response &res, std::size_t &limit) {
     limit = body_limit(req);
+    // 421 Misdirected Request, not 403: the request names an authority this server does not
+    // answer for (RFC 9110 15.5.20), which no credential would change.
+    if (auto refusal = host_refusal(req)) {
+        send_error(res, 421, *refusal);
+        return false;
+    }
     if (req.method != "POST" || req.path.rfind("/events/", 0) != 0) return true;
     // CORS only decides what a page may read; a "simple" cross-origin POST is sent whatever
     // it says. So a page from another origin may not publish at all (CSRF: any site a local
@@ -249,6 +266,21 @@ bool Api::check_head(const Request &req, Response &res, std::size_t &limit) {
         return false;
     }
     return true;
+}
+
+// DNS rebinding: a page from http://evil.example:8080 whose name the attacker re-points at
+// 127.0.0.1 reaches a loopback ssed as its own origin (its Origin matches its Host, CORS never
+// applies); only the Host header still says evil.example. So with --allowed-host every
+// request must carry exactly one Host, and it must be listed.
+std::optional<std::string> Api::host_refusal(const Request &req) const {
+    if (opts_.allowed_hosts.empty()) return std::nullopt;  // the default: any Host
+    std::size_t count = req.get_header_value_count("Host");
+    if (count != 1) return count == 0 ? "no Host header (see --allowed-host)" : "more than one Host header";
+    std::string value = req.get_header_value("Host");
+    auto host = parse_host(value);
+    if (!host) return "bad Host header " + json_string(std::string_view(value).substr(0, 64));
+    if (std::find(allowed_hosts_.begin(), allowed_hosts_.end(), *host) != allowed_hosts_.end()) return std::nullopt;
+    return "host " + json_string(std::string_view(*host).substr(0, 64)) + " is not served here (see --allowed-host)";
 }
 
 void Api::add_cors(const Request &req, Response &res) const {
@@ -381,9 +413,12 @@ void Api::publish_one(const Request &req, Response &res, const std::string &topi
     }
     PublishResult r = bus_.publish(std::move(pr));
     if (!r.status) return send_refusal(res, r);
-    // A duplicate (its key was published before) is answered with the original id.
-    send_json(res, 200, "{\"id\":" + json_string(r.id) + ",\"subscribers\":" + std::to_string(r.subscribers) +
-                            (r.duplicate ? ",\"duplicate\":true}" : "}"));
+    // "subscribers" is this instance's, whichever the bus; Redis adds how many received it. A
+    // duplicate (its key was published before) is answered with the original id.
+    std::string answer = "{\"id\":" + json_string(r.id) + ",\"subscribers\":" + std::to_string(r.subscribers);
+    if (r.instances) answer.append(",\"instances\":").append(std::to_string(*r.instances));
+    if (r.duplicate) answer.append(",\"duplicate\":true");
+    send_json(res, 200, answer + "}");
 }
 
 // One JSON object a line, all or nothing; empty lines are skipped.
@@ -505,6 +540,49 @@ std::string redact_target(std::string_view target) {
         if (amp == std::string_view::npos) break;
         query.remove_prefix(amp + 1);
     }
+    return out;
+}
+
+std::optional<std::string> parse_host(std::string_view v, bool port_allowed) {
+    auto blank = [](char c) { return c == ' ' || c == '\t'; };
+    while (!v.empty() && blank(v.front())) v.remove_prefix(1);
+    while (!v.empty() && blank(v.back())) v.remove_suffix(1);
+    std::string_view host, port;
+    bool has_port = false, v6 = false;
+    if (!v.empty() && v.front() == '[') {
+        std::size_t close = v.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        host = v.substr(1, close - 1);
+        std::string_view rest = v.substr(close + 1);
+        if (!rest.empty() && rest.front() != ':') return std::nullopt;
+        has_port = !rest.empty();
+        if (has_port) port = rest.substr(1);
+        v6 = true;
+    } else if (!port_allowed && std::count(v.begin(), v.end(), ':') > 1) {
+        host = v;  // an --allowed-host IPv6 literal given without brackets
+        v6 = true;
+    } else {
+        std::size_t colon = v.find(':');
+        host = v.substr(0, colon);
+        has_port = colon != std::string_view::npos;
+        if (has_port) port = v.substr(colon + 1);
+    }
+    if (has_port && !port_allowed) return std::nullopt;
+    // The grammar allows an empty port ("host:"); anything else must be digits.
+    for (char c : port)
+        if (c < '0' || c > '9') return std::nullopt;
+    if (!v6 && !host.empty() && host.back() == '.') host.remove_suffix(1);
+    if (host.empty()) return std::nullopt;
+    std::string out;
+    out.reserve(host.size());
+    for (char c : host) {
+        auto u = static_cast<unsigned char>(c);
+        bool ok = v6 ? std::isxdigit(u) || c == ':' || c == '.'
+                     : std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~';
+        if (!ok || u >= 0x80) return std::nullopt;
+        out.push_back(static_cast<char>(std::tolower(u)));
+    }
+    if (v6 && out.find(':') == std::string::npos) return std::nullopt;
     return out;
 }
 

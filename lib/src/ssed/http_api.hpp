@@ -12,8 +12,11 @@
 //                             bus remembers is answered as a duplicate
 //   GET  /healthz  /metrics  /topics  /         health, Prometheus text, JSON list, HTML page
 //   OPTIONS *                 CORS preflight
-// Errors are JSON {"error": "..."} with 400 (bad topic, id, event, JSON), 401 (token), 404,
-// 413 (body or batch too large) or 503 (topic or subscriber limit, hub or Redis behind).
+// Errors are JSON {"error": "..."} with 400 (bad topic, id, event, JSON), 401 (token), 403
+// (a publish from another origin), 404, 413 (body or batch too large), 421 (a Host not in
+// ApiOptions::allowed_hosts, on every route) or 503 (topic or subscriber limit, hub or Redis
+// behind). The Host and Origin checks and the publish token run on the request's head, before
+// its body is read (HttpServer::set_head_check).
 //
 // A subscription is answered with exactly `Content-Type: text/event-stream` (a charset would
 // make cpp-httplib compress the stream and hold events back), `Cache-Control: no-cache`,
@@ -26,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,5 +54,12 @@ std::string redact_target(std::string_view target);
 
 // Compares two secrets in time that depends only on their lengths.
 bool tokens_equal(std::string_view a, std::string_view b);
+
+// The host a Host header value names (RFC 9110 7.2, `host [":" port]`): lowercased, without
+// the port, an IPv6 literal without its brackets, one trailing dot dropped ("example.com." is
+// "example.com"). Nothing when the value is no such thing: empty, a port that is not digits,
+// stray brackets or colons, bytes no host name or address has. With `port_allowed` false
+// (an --allowed-host name) a port is refused too, and a bare IPv6 literal is accepted.
+std::optional<std::string> parse_host(std::string_view value, bool port_allowed = true);
 
 }  // namespace ssekit

@@ -4,6 +4,7 @@
 #include <limits>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <thread>
 
@@ -32,6 +33,11 @@ public:
     bool is_writable() const override { return true; }
 
     ssize_t read(char *ptr, size_t size) override {
+        // cpp-httplib reads the request line and headers one byte per call.
+        if (size == 1 && off_ < in_.size()) {
+            *ptr = in_[off_++];
+            return 1;
+        }
         size_t n = std::min(size, in_.size() - off_);
         std::memcpy(ptr, in_.data() + off_, n);
         off_ += n;
@@ -79,12 +85,15 @@ std::string serialize_final(const httplib::Response &res) {
 // else of cpp-httplib's reads it (its listen(), stop() and accept loop are never called).
 constexpr socket_t kNotShuttingDown = std::numeric_limits<socket_t>::max();
 
-HttpServer::HttpServer(DoorLimits limits, AdoptFn adopt, CancelFn cancel, Logger log) : cancel_(std::move(cancel)) {
+HttpServer::HttpServer(DoorLimits limits, AdoptFn adopt, CancelFn cancel, Logger log, std::vector<Streamer *> streams)
+    : cancel_(std::move(cancel)) {
     const std::size_t loops = std::max<std::size_t>(1, limits.loops);
+    if (!streams.empty() && streams.size() != loops) throw std::invalid_argument("HttpServer: one streamer per loop");
     DoorLimits each = limits;
     if (limits.workers > 0) each.workers = std::max<std::size_t>(1, limits.workers / loops);  // the total, shared
     DoorHandler &handler = *this;  // a private base: converted here, where it is accessible
-    for (std::size_t i = 0; i < loops; ++i) doors_.push_back(std::make_unique<FrontDoor>(handler, adopt, each, log));
+    for (std::size_t i = 0; i < loops; ++i)
+        doors_.push_back(std::make_unique<FrontDoor>(handler, adopt, each, log, streams.empty() ? nullptr : streams[i]));
     svr_sock_ = kNotShuttingDown;
     // What cpp-httplib writes in "Keep-Alive: timeout=T, max=N": the door's idle timeout, and
     // no count limit (the door has none).

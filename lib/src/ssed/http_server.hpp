@@ -10,9 +10,9 @@
 // A subscription is answered the same way: its handler writes the status line, headers and
 // replay through cpp-httplib (a chunked content provider), flags a take-over
 // (request_takeover) and returns false; the door writes those bytes and then gives the socket
-// to the streaming thread (AdoptFn, i.e. Hub::adopt) instead of closing it. A ticket whose
-// socket never arrives (the client left while its answer was being written) is handed to
-// CancelFn.
+// to AdoptFn (Hub::adopt) instead of closing it: it becomes a stream of the streamer that
+// loop drives (the `streams` given per loop), on the same thread. A ticket whose socket never
+// arrives (the client left while its answer was being written) is handed to CancelFn.
 //
 // Before a body is read, the head check set with set_head_check() may refuse the request
 // (no token, a declared body over the limit: 401, 413, answered with Connection: close) and
@@ -53,7 +53,9 @@ public:
     // as the final answer. `req` has the method, path, query parameters and headers; no body.
     using HeadCheck = std::function<bool(const httplib::Request &req, httplib::Response &res, std::size_t &body_limit)>;
 
-    HttpServer(DoorLimits limits, AdoptFn adopt, CancelFn cancel, Logger log);
+    // `streams`: empty, or one Driven streamer per loop (DoorLimits::loops), streams[k] driven
+    // by loop k (front_door.hpp); they must outlive the server.
+    HttpServer(DoorLimits limits, AdoptFn adopt, CancelFn cancel, Logger log, std::vector<Streamer *> streams = {});
     ~HttpServer() override;
 
     void set_head_check(HeadCheck check) { head_check_ = std::move(check); }
@@ -79,6 +81,10 @@ public:
 
     // Requests answered through cpp-httplib (a test hook: proves the .so dispatches to it).
     std::uint64_t requests_handled() const { return handled_.load(); }
+
+    // What the front door calls (check_head, handle, abandon), for driving the server with
+    // request bytes and no socket (fuzz/door_driver.hpp).
+    DoorHandler &door_handler() { return *this; }
 
 private:
     std::optional<std::string> check_head(const RequestHead &head, const Peer &peer, std::size_t &body_limit) override;

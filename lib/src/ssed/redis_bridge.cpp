@@ -64,9 +64,13 @@ struct RedisBridge::Impl {
     std::uint64_t barrier_done = 0;
     std::uint64_t barrier_session = 0;
     std::atomic<std::uint64_t> session_gen{0};  // +1 for each confirmed subscription
+    // Streams mode: the first id of the history Redis holds (stream_since_key), read at each
+    // (re)connection. Guarded by since_mu.
+    std::mutex since_mu;
+    std::optional<StreamId> since;
 
-    std::atomic<std::uint64_t> received{0}, plain{0}, dropped{0}, published{0}, publish_failures{0}, reconnects{0},
-        duplicates{0}, backfilled{0}, resumes{0};
+    std::atomic<std::uint64_t> received{0}, plain{0}, dropped{0}, refused{0}, published{0}, publish_failures{0},
+        reconnects{0}, duplicates{0}, backfilled{0}, resumes{0};
 
     Impl(Hub &h, RedisBridgeOptions opts, Logger l) : hub(h), o(std::move(opts)), log(std::move(l)) {}
 
@@ -92,12 +96,14 @@ struct RedisBridge::Impl {
         return !stopping.load();
     }
 
-    void report_first(const Status &st) {
+    // Returns whether this was the first report (start() then answers with it).
+    bool report_first(const Status &st) {
         std::lock_guard lock(start_mu);
-        if (first_done) return;
+        if (first_done) return false;
         first_done = true;
         first_status = st;
         start_cv.notify_all();
+        return true;
     }
 
     void deliver(const RedisValue &m) {
@@ -119,20 +125,26 @@ struct RedisBridge::Impl {
             duplicates.fetch_add(1, std::memory_order_relaxed);
             return;
         }
-        if (!r.status) {
-            std::uint64_t n = dropped.fetch_add(1, std::memory_order_relaxed) + 1;
-            // A bad channel or field is the sender's problem (debug); an overloaded hub loses
-            // events for our subscribers, which must be visible: warn, at most once a second.
-            if (r.status.code() != Status::Code::unavailable) {
-                log.debug("redis " + channel + ": message dropped: " + r.status.message());
-            } else if (auto now = std::chrono::steady_clock::now(); now - last_drop_warning >= std::chrono::seconds(1)) {
-                last_drop_warning = now;
-                log.warn("redis " + channel + ": message dropped: " + r.status.message() + " (" +
-                         std::to_string(n) + " dropped so far)");
-            }
+        if (!r.status) return count_drop(channel, r.status);
+        received.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    // An event from Redis the Hub did not take. A bad channel or field is the sender's problem
+    // (debug); a refusal by this instance's limits (topic limit, delivery behind: unavailable)
+    // loses the event for our subscribers although its publisher got 200 from the instance it
+    // used, so it is counted apart and warned about, at most once a second. Bridge thread only.
+    void count_drop(const std::string &channel, const Status &why) {
+        std::uint64_t n = dropped.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (why.code() != Status::Code::unavailable) {
+            log.debug("redis " + channel + ": message dropped: " + why.message());
             return;
         }
-        received.fetch_add(1, std::memory_order_relaxed);
+        refused.fetch_add(1, std::memory_order_relaxed);
+        if (auto now = std::chrono::steady_clock::now(); now - last_drop_warning >= std::chrono::seconds(1)) {
+            last_drop_warning = now;
+            log.warn("redis " + channel + ": message dropped: " + why.message() + " (" + std::to_string(n) +
+                     " dropped so far)");
+        }
     }
 
     // One subscriber session: connect, PSUBSCRIBE, deliver until the connection fails or stop.
@@ -142,6 +154,8 @@ struct RedisBridge::Impl {
         RedisConn c;
         std::uint64_t barrier_sent = 0;
         if (auto st = RedisConn::connect(o.endpoint, o.connect_timeout, c); !st) return st;
+        if (o.mode == RedisMode::streams)
+            if (auto st = read_since(c); !st) return st;
         std::string pattern = o.prefix + "*";
         if (auto st = c.append({"PSUBSCRIBE", pattern}); !st) return st;
         if (auto st = c.flush(); !st) return st;
@@ -235,14 +249,25 @@ struct RedisBridge::Impl {
                 log.warn(st.message() + "; local subscribers stay connected; reconnecting");
                 last_error.clear();
             } else {
-                report_first(st);
-                // One line per distinct error, not one per attempt.
-                if (st.message() != last_error) log.warn(st.message() + "; retrying");
+                // The first failure is start()'s answer, and ssed exits with it: no "retrying".
+                // After that, one line per distinct error, not one per attempt.
+                if (!report_first(st) && st.message() != last_error) log.warn(st.message() + "; retrying");
                 last_error = st.message();
             }
             if (!wait_or_stop(backoff.next())) break;
         }
         report_first(Status::unavailable("redis bridge stopped"));
+    }
+
+    // Marks where this Redis' history starts, if nobody has, and remembers it.
+    Status read_since(RedisConn &c) {
+        std::string key = stream_since_key(o.prefix);
+        RedisValue v;
+        if (auto st = c.command({"EVAL", kStreamSinceScript, "1", key}, v); !st) return st;
+        if (v.type == RedisValue::Type::error) return Status::unavailable("redis EVAL (" + key + "): " + v.str);
+        std::lock_guard lock(since_mu);
+        since = parse_stream_id(v.str);
+        return Status::ok();
     }
 
     // The publisher connection, (re)connected when needed. REQUIRES: pub_mu held.
@@ -403,7 +428,8 @@ void RedisBridge::Impl::backfill(std::uint64_t lost_ms) {
             req.topic = t.name;
             if (!decode_stream_entry(e, req)) continue;
             PublishResult r = hub.publish(std::move(req));
-            if (r.status && !r.duplicate) ++total;
+            if (!r.status) count_drop(channel_for(o.prefix, t.name), r.status);
+            else if (!r.duplicate) ++total;
         }
     }
     backfilled.fetch_add(total, std::memory_order_relaxed);
@@ -424,6 +450,12 @@ SubscribeResult RedisBridge::Impl::resume(const std::vector<std::string> &topics
         }
         std::optional<Gap> gap;
         if (!last && !from_start) gap = Gap{Gap::Reason::unknown, std::string(last_event_id)};
+        {
+            // An id from before the history this Redis holds: Redis forgot what came after it
+            // (a restart without persistence), though no stream shows a trim.
+            std::lock_guard lock(since_mu);
+            if (last && since && *last < *since) gap = Gap{Gap::Reason::earlier_run, std::string(last_event_id)};
+        }
         std::vector<StreamId> bounds;
         std::vector<FramePtr> from_redis;
         std::vector<StreamId> from_redis_ids;
@@ -545,6 +577,7 @@ RedisBridgeStats RedisBridge::stats() const {
     s.received = impl_->received.load();
     s.plain = impl_->plain.load();
     s.dropped = impl_->dropped.load();
+    s.refused = impl_->refused.load();
     s.published = impl_->published.load();
     s.publish_failures = impl_->publish_failures.load();
     s.reconnects = impl_->reconnects.load();
@@ -571,6 +604,10 @@ std::vector<Metric> RedisBridge::metrics() const {
         {"ssed_redis_plain_total", "counter", "Of those, plain payloads (not an ssekit envelope).", r.plain},
         {"ssed_redis_dropped_total", "counter",
          "Messages from Redis dropped: bad channel or envelope, or refused by the hub.", r.dropped},
+        {"ssed_redis_refused_total", "counter",
+         "Of those, refused by this instance's limits on delivery (--max-topics, delivery behind): lost for its "
+         "subscribers.",
+         r.refused},
         {"ssed_redis_published_total", "counter", "Events this instance published into Redis.", r.published},
         {"ssed_redis_publish_failures_total", "counter", "Publishes refused because Redis failed (answered 503).",
          r.publish_failures},
@@ -631,6 +668,12 @@ std::vector<PublishResult> RedisBridge::publish_batch(std::vector<PublishRequest
             return out;
         }
     }
+    // What this instance's Hub would refuse is refused here, before it enters Redis, with the
+    // in-process answer: a 200 must not be followed by a silent drop on delivery.
+    if (PublishResult r = impl_->hub.admit(reqs, failed_index); !r.status) {
+        out.push_back(std::move(r));
+        return out;
+    }
     // Ids are fixed before the events reach the instances, so every instance shows the same
     // one: minted here, or (streams) the stream ids Redis assigns.
     if (!streams)
@@ -651,10 +694,13 @@ std::vector<PublishResult> RedisBridge::publish_batch(std::vector<PublishRequest
     }
     if (failed_index) *failed_index = reqs.size();  // as Hub::publish_batch: none failed
     for (std::size_t i = 0; i < reqs.size(); ++i) {
-        PublishResult r{Status::ok(), std::move(reqs[i].id), 0,
-                        static_cast<std::size_t>(receivers[i] < 0 ? 0 : receivers[i])};
+        PublishResult r{Status::ok(), std::move(reqs[i].id), 0, 0};
         r.duplicate = receivers[i] < 0;
-        if (!r.duplicate) impl_->published.fetch_add(1, std::memory_order_relaxed);
+        if (!r.duplicate) {  // a duplicate reached no one this time
+            r.subscribers = impl_->hub.subscribers_of(reqs[i].topic);
+            r.instances = static_cast<std::size_t>(receivers[i]);
+            impl_->published.fetch_add(1, std::memory_order_relaxed);
+        }
         out.push_back(std::move(r));
     }
     return out;

@@ -33,6 +33,14 @@
 // without keys stay MULTI/PUBLISH.../EXEC. In streams mode the streams script does the same.
 // healthy() is true while the subscription is live (for /healthz).
 //
+// Limits: publish() first asks this instance's Hub whether it would take the events
+// (Hub::admit: topic limit, backpressure) and refuses what it would not, with the in-process
+// answer, before anything enters Redis. Other instances' limits cannot be seen from here: each
+// applies its own when an event arrives, and one it refuses (its topic limit reached, its
+// delivery behind) is lost for its subscribers, counted in RedisBridgeStats::refused
+// (ssed_redis_refused_total) and warned about. The check and the delivery are two moments, so
+// a topic taken by another publisher in between is refused on delivery the same way.
+//
 // Streams mode (RedisBridgeOptions::mode, ssed --redis-mode streams; redis_stream.hpp): every
 // event is also an entry of a capped stream per topic, published by one atomic Lua script, and
 // its id is the stream id. Live fan-out is unchanged (the Hub, with HubLimits::stream_ids, drops
@@ -88,6 +96,7 @@ struct RedisBridgeStats {
     std::uint64_t received = 0;        // messages handed to the Hub
     std::uint64_t plain = 0;           // of which plain payloads
     std::uint64_t dropped = 0;         // bad channel, bad envelope fields, Hub refused
+    std::uint64_t refused = 0;         // of which the Hub refused (its limits: topics, behind)
     std::uint64_t published = 0;       // events PUBLISHed by publish()/publish_batch()
     std::uint64_t publish_failures = 0;
     std::uint64_t reconnects = 0;      // subscriber connections made after the first
@@ -110,10 +119,14 @@ public:
     // Stops the thread and closes both connections. Idempotent.
     void stop();
 
-    // Bus: publishes into Redis (see the note). PublishResult::subscribers is the number of
-    // Redis receivers (normally the ssed instances), seq is 0: the local Hub assigns its seq
-    // when the event comes back from Redis. A batch is MULTI/PUBLISH.../EXEC (streams: one
-    // script call); when Redis fails, the one result is unavailable and *failed_index is 0.
+    // Bus: publishes into Redis (see the note), after the Hub's own admission check
+    // (Hub::admit: this instance's topic limit and backpressure), so what the in-process bus
+    // would refuse is refused with the same answer and never reaches Redis.
+    // PublishResult::subscribers counts this instance's subscribers of the topic, as without
+    // Redis; `instances` is the number of Redis receivers (normally the ssed instances). seq
+    // is 0: the local Hub assigns its seq when the event comes back from Redis. A batch is
+    // MULTI/PUBLISH.../EXEC (streams: one script call); when Redis fails, the one result is
+    // unavailable and *failed_index is 0.
     PublishResult publish(PublishRequest req) override;
     std::vector<PublishResult> publish_batch(std::vector<PublishRequest> reqs,
                                              std::size_t *failed_index = nullptr) override;

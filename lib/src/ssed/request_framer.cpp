@@ -126,6 +126,13 @@ int RequestFramer::on_headers_complete(http_parser *p) {
         return 3;  // not 1 or 2, which mean "no body" / "upgrade" here
     }
     RequestHead &h = f.head_;
+    // http-parser (not strict) takes "Content-Length :" for Content-Length; a proxy may not, and
+    // the name would pass our canonical form unrecognised. RFC 9112 5.1: a server must refuse it.
+    for (const auto &[name, value] : h.headers)
+        if (!name.empty() && (name.back() == ' ' || name.back() == '\t')) {
+            f.fail(400, "whitespace between a header name and its colon");
+            return 3;
+        }
     h.method = http_method_str(static_cast<http_method>(p->method));
     h.http_major = p->http_major;
     h.http_minor = p->http_minor;

@@ -16,8 +16,8 @@
 //   - the body at most the limit the head check gives (RequestFramer::set_body_limit, called
 //     once the head is complete: the limit depends on the request, e.g. an NDJSON batch may be
 //     larger): past it, Verdict 413.
-// A syntax error is Verdict 400 (a bad method, a bad Content-Length, CL with TE); a version other
-// than HTTP/1.0 or 1.1 is 505.
+// A syntax error is Verdict 400 (a bad method, a bad Content-Length, CL with TE, whitespace
+// before a header's colon); a version other than HTTP/1.0 or 1.1 is 505.
 //
 // After a complete request, feed() stops (the rest of the bytes are the next, pipelined
 // request) until next() is called. The request is handed on in canonical form: the same

@@ -57,6 +57,15 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
     net->add_option("--cors-origin", o.api.cors_origins, "Allow this browser Origin (repeatable; * = any)")
         ->envname("SSED_CORS_ORIGIN")
         ->delimiter(',');
+    net->add_option("--allowed-host", o.api.allowed_hosts,
+                    "Answer only requests whose Host header names HOST (repeatable; default: any); others get 421")
+        ->envname("SSED_ALLOWED_HOST")
+        ->delimiter(',')
+        ->type_name("HOST")
+        ->check([](const std::string &v) {
+            return parse_host(v, false) ? std::string()
+                                        : "\"" + v + "\" is not a host name or address without a port";
+        });
 
     auto *bus = app.add_option_group("Redis");
     bus->add_option("--redis", o.redis,
@@ -156,7 +165,9 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
     door->add_flag("--reuse-port", o.door.reuse_port, "Set SO_REUSEPORT: several ssed may share the port")
         ->envname("SSED_REUSE_PORT");
-    door->add_option("--loops", o.door.loops, "Event loops accepting and answering requests")
+    door->add_option("--loops", o.door.loops,
+                     "Event loops (threads), each owning the connections it accepts and their streams; "
+                     "raise to the cores ssed has to itself")
         ->envname("SSED_LOOPS")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
@@ -165,6 +176,11 @@ void bind_ssed_options(CLI::App &app, SsedOptions &o) {
     add_seconds_option(*str, "--heartbeat", o.limits.heartbeat,
                        "Seconds between comment heartbeats on idle streams; 0 = off")
         ->envname("SSED_HEARTBEAT")
+        ->check(CLI::Range(0.0, 86400.0));
+    add_seconds_option(*str, "--peer-timeout", o.limits.peer_timeout,
+                       "Seconds a subscriber may leave data or a keep-alive probe unacknowledged before it "
+                       "is closed (a peer gone without a FIN); 0 = the kernel's limit")
+        ->envname("SSED_PEER_TIMEOUT")
         ->check(CLI::Range(0.0, 86400.0));
     str->add_option("--retry", o.api.retry_ms, "Reconnection delay (ms) sent as retry: to every subscriber")
         ->envname("SSED_RETRY")
@@ -236,6 +252,12 @@ rlim_t raise_nofile_limit(const Logger &log) {
     return rl.rlim_cur;
 }
 
+std::string joined_hosts(const std::vector<std::string> &hosts) {
+    std::string out;
+    for (const auto &h : hosts) out.append(out.empty() ? "" : ",").append(h);
+    return out;
+}
+
 std::string url_host(const std::string &host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -290,7 +312,10 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
 
     const bool streams = o.redis_mode == RedisMode::streams;
     limits.stream_ids = streams;
-    Hub hub(limits, log);
+    // One streamer per loop, each driven by its loop: a connection is one thread's from
+    // accept to close, its stream included.
+    const std::size_t loops = std::max<std::size_t>(1, o.door.loops);
+    Hub hub(limits, log, StreamLoops{loops, true});
 
     // ssed --redis: publishes go through Redis and come back to every instance's Hub. The
     // bridge is declared after the Hub (it feeds it) and before the server (whose handlers
@@ -308,7 +333,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
         ro.history = std::max<std::size_t>(limits.history, 1);
         redis.emplace(hub, ro, log);
         if (auto s = redis->start(); !s) {
-            log.error("redis " + ro.endpoint.display() + ": " + s.message());
+            log.error(s.message());  // names the endpoint already
             return exit_for(s);
         }
         bus_name = "redis " + ro.endpoint.display() + ", channels " + o.redis_prefix + "<topic>" +
@@ -319,9 +344,11 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
     // into the Hub is O(1)); with Redis, a publish waits for Redis, so --threads workers do.
     DoorLimits door = o.door;
     door.workers = redis ? o.threads : 0;
+    std::vector<Streamer *> loop_streams;
+    for (std::size_t k = 0; k < loops; ++k) loop_streams.push_back(&hub.streamer(k));
     HttpServer server(
         door, [&hub](std::uint64_t ticket, int fd) { hub.adopt(ticket, fd); },
-        [&hub](std::uint64_t ticket) { hub.cancel(ticket); }, log);
+        [&hub](std::uint64_t ticket) { hub.cancel(ticket); }, log, std::move(loop_streams));
     ApiOptions api = o.api;
     api.access_log = o.verbose >= 1 || o.debug;  // -v, -vv, -d
     // The one place that knows which bus is in use; the API only sees a Bus.
@@ -345,6 +372,7 @@ Exit run_ssed(const SsedOptions &o, const Logger &log, const std::atomic<bool> &
              (limits.heartbeat.count() > 0 ? format_duration(limits.heartbeat) : std::string("off")) + "; " +
              std::to_string(o.threads) + " threads; descriptor limit " +
              (fd_limit == RLIM_INFINITY ? std::string("unlimited") : std::to_string(fd_limit)) +
+             (api.allowed_hosts.empty() ? "" : "; allowed hosts " + joined_hosts(api.allowed_hosts)) +
              (api.publish_token.empty() ? "" : "; publish token required") +
              (api.subscribe_token.empty() ? "" : "; subscribe token required") + ")");
 
