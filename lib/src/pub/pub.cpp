@@ -60,7 +60,8 @@ void bind_pub_options(CLI::App &app, PubOptions &o) {
     fields->add_option("-i,--id", o.id, "Id of the single event (DATA or -s); otherwise ids are minted");
     fields->add_option("-k,--key", o.key,
                        "Idempotency key of the single event (DATA or -s): a destination that remembers it "
-                       "does not publish the event again; otherwise each event gets a key of this run");
+                       "does not publish the event again; otherwise each event gets a key of this run")
+        ->type_name("KEY");
     auto *reconnect = fields->add_option("--reconnect-ms", o.reconnect_ms,
                                          "Ask subscribers to wait MS before reconnecting (the `retry:` field)")
                           ->type_name("MS");
