@@ -1,8 +1,8 @@
 """A private network namespace joined to the test's own by a veth pair, for faults that loopback
 cannot show: a peer that vanishes without a FIN or a RST. `cut()` brings the namespace's end of
 the pair down, so from then on every packet sent to it is dropped silently, as when a laptop
-lid closes or a NAT entry expires. Needs root (or CAP_NET_ADMIN) and ip(8); without them the
-test is skipped with the reason. Addresses are a private /30 (10.254.x.0) on the veth pair the
+lid closes or a NAT entry expires. Needs root (or CAP_NET_ADMIN) and ip(8), and a namespace
+`ip netns exec` can enter; without them the test is skipped with the reason. Addresses are a private /30 (10.254.x.0) on the veth pair the
 test creates; the namespace and the pair are deleted when the test ends, even on failure."""
 import os
 import shutil
@@ -35,13 +35,18 @@ class VethNamespace:
         if made.returncode != 0:
             raise unittest.SkipTest(f"cannot create a network namespace: {made.stderr.strip()}")
         case.addCleanup(self._delete)
-        _ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.peer_if)
-        _ip("link", "set", self.peer_if, "netns", self.name)
-        _ip("addr", "add", f"{self.host_addr}/30", "dev", self.host_if)
-        _ip("link", "set", self.host_if, "up")
-        self.run("ip", "addr", "add", f"{self.peer_addr}/30", "dev", self.peer_if)
-        self.run("ip", "link", "set", self.peer_if, "up")
-        self.run("ip", "link", "set", "lo", "up")
+        try:
+            _ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.peer_if)
+            _ip("link", "set", self.peer_if, "netns", self.name)
+            _ip("addr", "add", f"{self.host_addr}/30", "dev", self.host_if)
+            _ip("link", "set", self.host_if, "up")
+            self.run("ip", "addr", "add", f"{self.peer_addr}/30", "dev", self.peer_if)
+            self.run("ip", "link", "set", self.peer_if, "up")
+            self.run("ip", "link", "set", "lo", "up")
+        except subprocess.CalledProcessError as e:
+            # Seen in a chroot, where `ip netns exec` cannot mount the namespace's /sys.
+            raise unittest.SkipTest(f"cannot set up the namespace ({' '.join(e.cmd[1:])}: "
+                                    f"{(e.stderr or '').strip() or 'exit ' + str(e.returncode)})")
 
     def argv(self, argv):
         """`argv` run inside the namespace (ip netns exec execs it: the PID is the program's)."""
