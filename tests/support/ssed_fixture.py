@@ -16,6 +16,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from procs import ProcTestCase, binary, wait_for  # noqa: E402,F401
 
 
+# The sanitizer the binaries under test carry: "address" (ASan+UBSan) in build-asan/, "thread"
+# in build-tsan/ (tests/CMakeLists.txt sets it), "" in build/.
+SANITIZER = os.environ.get("SSEKIT_SANITIZE", "")
+
+
+def measured_memory_env():
+    """The environment for an ssed whose peak memory a test bounds. Under ASan, freed memory
+    waits in a 256 MB quarantine to catch a use after free: ASan's memory, not ssed's, so this
+    ssed keeps 4 MB of it. Under TSan, most of a process's memory is TSan's shadow (about three
+    times what it touches), so there is no bound of ssed's own to check (see SANITIZER)."""
+    if SANITIZER == "address":
+        return {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=4"}
+    return None
+
+
 def raise_fd_limit():
     """Lets one test process hold a thousand sockets or more."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
