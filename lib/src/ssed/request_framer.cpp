@@ -18,6 +18,20 @@ bool framing_header(std::string_view name) {
            equals_nocase(name, "expect");
 }
 
+// http-parser 2.9.4 takes any header name that starts with "Transfer-Encoding" for one (it sets
+// the flag on the prefix and never clears it), so "Transfer-Encodingx: y" makes it refuse a
+// Content-Length or an unchunked request. Every other parser reads an unrelated header there, so
+// the two framings of one request (and our canonical form framed again) would disagree: we refuse
+// such a name outright, with a reason that says so.
+bool extends_transfer_encoding(const RequestHead &head) {
+    constexpr std::string_view te = "transfer-encoding";
+    for (const auto &[name, value] : head.headers)
+        if (name.size() > te.size() && ::strncasecmp(name.data(), te.data(), te.size()) == 0) return true;
+    return false;
+}
+
+constexpr const char *extends_transfer_encoding_reason = "a header name that extends Transfer-Encoding";
+
 }  // namespace
 
 std::string_view RequestHead::header(std::string_view name) const {
@@ -76,7 +90,7 @@ std::size_t RequestFramer::feed(std::string_view bytes) {
             break;
         }
         if (err != HPE_OK) {
-            fail(400, http_errno_description(err));
+            fail(400, extends_transfer_encoding(head_) ? extends_transfer_encoding_reason : http_errno_description(err));
             break;
         }
         if (state_ == State::head && head_bytes_ > limits_.max_head) {
@@ -133,6 +147,10 @@ int RequestFramer::on_headers_complete(http_parser *p) {
             f.fail(400, "whitespace between a header name and its colon");
             return 3;
         }
+    if (extends_transfer_encoding(h)) {
+        f.fail(400, extends_transfer_encoding_reason);
+        return 3;
+    }
     h.method = http_method_str(static_cast<http_method>(p->method));
     h.http_major = p->http_major;
     h.http_minor = p->http_minor;
