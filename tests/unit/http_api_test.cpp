@@ -191,6 +191,20 @@ TEST(HttpApi, ResumesAfterLastEventIdFromTheHeaderOrTheQuery) {
     }
 }
 
+// The id a browser sends back is the id's bytes (WHATWG: the last event ID string), never
+// percent-decoded: "50%41" is not "50A".
+TEST(HttpApi, ALastEventIdWithAPercentSignResumesFromThatEvent) {
+    Ssed ssed;
+    auto c = ssed.client();
+    post(*c, "/events/t?id=50A", "decoy", 200);
+    post(*c, "/events/t?id=50%2541", "first", 200);  // the query is a URL: the id is 50%41
+    post(*c, "/events/t", "second", 200);
+    Stream s(ssed.port(), "/events/t", "Last-Event-ID: 50%41\r\n");
+    ASSERT_TRUE(s.wait_for("data: second\n\n")) << s.got();
+    EXPECT_EQ(s.got().find("data: first"), std::string::npos) << s.got();
+    EXPECT_EQ(s.got().find("ssed-gap"), std::string::npos) << s.got();
+}
+
 TEST(HttpApi, AnUnknownLastEventIdGetsAGapNoticeThenTheWholeHistory) {
     Ssed ssed;
     auto c = ssed.client();

@@ -193,6 +193,27 @@ TEST(HttpServer, AnswersPipelinedRequestsInOrder) {
     ::close(fd);
 }
 
+// RFC 9110 5.5: a field value is its bytes; nothing percent-decodes it. cpp-httplib 0.11.4
+// does (its parse_header calls decode_url), so without ssed's guard a route saw "a%41" as "aA"
+// and "%00" as a NUL byte. The target is a URL and is still decoded as one.
+TEST(HttpServer, RoutesSeeHeaderValuesAsTheyWereSent) {
+    HttpServer server(door(), close_fd, {}, quiet());
+    server.Post(R"(/echo/(.*))", [](const httplib::Request &req, httplib::Response &res) {
+        std::string out = req.path + "|";
+        for (const char *name : {"Last-Event-ID", "X-Two", "X%41"}) out += req.get_header_value(name) + "|";
+        res.set_content(out + req.body, "text/plain");
+    });
+    RunningServer run(server);
+    int fd = connect_to(run.port);
+    ASSERT_GE(fd, 0);
+    send_all(fd, "POST /echo/a%20b HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 50%41%00%u0041%\r\n"
+                 "X-Two: 100%\r\nX%41: %%41\r\nConnection: close\r\nContent-Length: 6\r\n\r\n%41%42");
+    std::string got = read_until(fd, "%41%42");
+    EXPECT_NE(got.find("\r\n\r\n/echo/a b|50%41%00%u0041%|100%|%%41|%41%42"), std::string::npos) << got;
+    EXPECT_TRUE(peer_closes(fd));
+    ::close(fd);
+}
+
 TEST(HttpServer, HandsStreamsOffSoASmallPoolKeepsAnswering) {
     // The adopted sockets stand in for the Hub: a thread writes chunks to them.
     std::mutex mu;

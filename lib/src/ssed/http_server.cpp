@@ -77,6 +77,38 @@ std::string serialize_final(const httplib::Response &res) {
     return out;
 }
 
+// cpp-httplib 0.11.4 percent-decodes every header value it parses (detail::parse_header calls
+// decode_url; later releases stopped, as RFC 9110 has it). Routes would then see a Last-Event-ID,
+// a token or an Idempotency-Key other than the one sent ("a%41" as "aA"), and CORS would reflect
+// an Origin's "%00" as a NUL byte. So each '%' in a header value of the framed request is sent
+// on as "%25", which that decoding turns back into the byte that arrived. The request line is
+// left alone: its target is a URL, decoded as one. `request` is a framed request's canonical
+// form (RequestFramer::canonical(): "Name: value" lines ending in CRLF), so the first ':' of a
+// line ends its name.
+void keep_header_values_raw(std::string &request) {
+    const std::size_t head_end = request.find("\r\n\r\n");
+    const std::size_t first_line_end = request.find("\r\n");
+    if (head_end == std::string::npos || head_end == first_line_end) return;  // no header lines
+    if (request.find('%', first_line_end) >= head_end) return;                // the usual case
+    std::string out = request.substr(0, first_line_end + 2);
+    out.reserve(request.size() + 16);
+    std::size_t line = first_line_end + 2;
+    while (line < head_end + 2) {
+        const std::size_t end = request.find("\r\n", line);
+        const std::size_t colon = std::min(request.find(':', line), end);
+        out.append(request, line, colon - line);
+        for (std::size_t i = colon; i < end; ++i)
+            if (request[i] == '%')
+                out.append("%25");
+            else
+                out.push_back(request[i]);
+        out.append("\r\n");
+        line = end + 2;
+    }
+    out.append(request, head_end + 2);
+    request = std::move(out);
+}
+
 }  // namespace
 
 // cpp-httplib ends a chunked content provider as soon as svr_sock_ is INVALID_SOCKET ("the
@@ -161,6 +193,7 @@ std::optional<std::string> HttpServer::check_head(const RequestHead &head, const
 
 DoorHandler::Answer HttpServer::handle(std::string request, const Peer &peer, bool must_close) {
     Answer a;
+    keep_header_values_raw(request);
     MemoryStream stream(request, a.bytes, peer);
     tl_takeover.reset();
     tl_close = false;
