@@ -18,6 +18,9 @@
 // (no token, a declared body over the limit: 401, 413, answered with Connection: close) and
 // says how large the body may be.
 //
+// Header values reach the routes as they were sent: cpp-httplib 0.11.4 percent-decodes them,
+// and handle() escapes each '%' of them so that its decoding gives the sent bytes back.
+//
 // This is the ONLY file that relies on cpp-httplib internals: the protected process_request(),
 // whose signature changed in later releases. The .cpp static_asserts CPPHTTPLIB_VERSION ==
 // "0.11.4", and http_server_test fails if the installed package changes under it.
