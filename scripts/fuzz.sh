@@ -2,7 +2,8 @@
 # Runs the libFuzzer targets of fuzz/ (fuzz/<target>_fuzz.cpp, seeds in fuzz/corpus/<target>/).
 #   scripts/fuzz.sh --list               the targets
 #   scripts/fuzz.sh TARGET SECONDS [ARG...]   one target for SECONDS (ARGs go to libFuzzer)
-#   scripts/fuzz.sh --smoke [SECONDS]    every target, SECONDS each (default 10): the test command's run
+#   scripts/fuzz.sh --smoke [SECONDS]    every target, SECONDS each (default 10), one per core at a
+#                                        time: the test command's run
 # Builds build-fuzz/ (clang, ASan, UBSan, libFuzzer) first, incrementally. A run works on a
 # scratch copy of the corpus under $SSEKIT_FUZZ_WORK (default /tmp/ssekit-fuzz): new inputs
 # and crashes land there, never in the repository. Exits 1 when a target crashed, saying
@@ -71,17 +72,26 @@ case ${1:-} in
   --smoke)
     seconds=${2:-10}
     build
-    failed=()
     keep_work=0  # a passing smoke leaves nothing behind
-    for t in $(targets); do run "$t" "$seconds" || failed+=("$t"); done
-    if [ ${#failed[@]} -gt 0 ]; then
-      echo "fuzz: smoke FAILED: ${failed[*]}" >&2
+    # One target per core at a time (each libFuzzer run is one process).
+    failed=$(mktemp)
+    running=0
+    for t in $(targets); do
+      { run "$t" "$seconds" || echo "$t" >>"$failed"; } &
+      running=$((running + 1))
+      if [ "$running" -ge "$(nproc)" ]; then wait -n || true; running=$((running - 1)); fi
+    done
+    wait
+    if [ -s "$failed" ]; then
+      echo "fuzz: smoke FAILED: $(sort "$failed" | tr '\n' ' ')" >&2
+      rm -f "$failed"
       exit 1
     fi
+    rm -f "$failed"
     echo "fuzz: smoke ok ($(targets | wc -l) targets, ${seconds}s each)" >&2
     ;;
   ''|-h|--help)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
   *)
