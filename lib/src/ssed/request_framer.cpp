@@ -26,7 +26,7 @@ bool framing_header(std::string_view name) {
 bool extends_transfer_encoding(const RequestHead &head) {
     constexpr std::string_view te = "transfer-encoding";
     for (const auto &[name, value] : head.headers)
-        if (name.size() > te.size() && ::strncasecmp(name.data(), te.data(), te.size()) == 0) return true;
+        if (name.size() > te.size() && equals_nocase(std::string_view(name).substr(0, te.size()), te)) return true;
     return false;
 }
 
